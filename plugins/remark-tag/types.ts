@@ -1,0 +1,14 @@
+/** A tag that is syntax (not literal text), as a source range. */
+export interface TagRange {
+  start: number
+  end: number
+  /** Alone on its line: removing it removes the line. */
+  flow: boolean
+}
+
+declare module 'vfile' {
+  interface DataMap {
+    /** Set by remark-tag: the source ranges of every tag that is syntax, sorted. */
+    tagRanges: TagRange[]
+  }
+}

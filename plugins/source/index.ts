@@ -1,0 +1,2 @@
+export {stripTags} from './strip-tags.js'
+export {dedentContinuation} from './dedent.js'
