@@ -81,6 +81,7 @@ export async function compileFile(input: CompileInput, context: CompileContext):
     hash: createHash('sha256').update(input.value).digest('hex'),
     title,
     description,
+    ...(typeof matter.order === 'number' ? {order: matter.order} : {}),
     settings: data.settings ?? {},
     sections: sections.map((section) => ({
       number: section.number,

@@ -59,6 +59,8 @@ export interface CompiledFile {
   hash: string
   title: string
   description: string
+  /** Front matter `order`: sort key in the navigation. */
+  order?: number
   settings: Settings
   sections: SectionInfo[]
   anchors: string[]

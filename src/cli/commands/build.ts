@@ -1,0 +1,35 @@
+import {build} from '../../node/build/build.js'
+import {loadConfig} from '../../node/config/load.js'
+import {UserError} from '../../node/errors.js'
+import type {CliValues} from '../main.js'
+import {formatProblems, problemsJson} from '../report.js'
+
+/** `tagpress build` and `tagpress check` (which writes nothing under `out/`). */
+export async function runBuild(values: CliValues, mode: {write: boolean}): Promise<number> {
+  const format = values.format ?? 'text'
+  if (format !== 'text' && format !== 'json') throw new UserError('--format must be `text` or `json`, not `' + format + '`')
+  const workers = values.workers === undefined ? undefined : Number(values.workers)
+  if (workers !== undefined && !(Number.isInteger(workers) && workers > 0)) throw new UserError('--workers must be a positive whole number')
+  const config = await loadConfig(process.cwd(), {
+    ...(values.config ? {config: values.config} : {}),
+    ...(values.content ? {content: values.content} : {}),
+    ...(values.out ? {out: values.out} : {}),
+    ...(values.base ? {base: values.base} : {})
+  })
+  const result = await build(config, {write: mode.write, clean: values.clean === true, ...(workers ? {workers} : {})})
+
+  if (format === 'json') process.stdout.write(problemsJson(result.problems, config.content) + '\n')
+  else if (result.problems.length > 0) process.stderr.write(formatProblems(result.problems, config.content) + '\n')
+
+  const {stats} = result
+  if (values.stats) process.stdout.write(JSON.stringify(stats) + '\n')
+  else if (format === 'text') {
+    const verb = mode.write ? 'built' : 'checked'
+    const summary = mode.write
+      ? `${stats.pages} pages (${stats.pagesWritten} written), ${stats.records.blocks} blocks, ${stats.records.chapters} chapters, ${stats.records.qa} Q/A`
+      : `${stats.files} files`
+    const errors = stats.errors > 0 ? `; ${stats.errors} file${stats.errors === 1 ? '' : 's'} with errors` : ''
+    process.stderr.write(`tagpress: ${verb} ${summary} in ${(stats.timings.total / 1000).toFixed(2)}s${errors}\n`)
+  }
+  return result.ok ? 0 : 1
+}

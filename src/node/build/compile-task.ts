@@ -1,0 +1,27 @@
+import type {Settings} from '../../../plugins/remark-matter/index.js'
+import {compileFile, type CompileContext} from '../compile/compile-file.js'
+import {BuildCache, type CompiledMeta} from './cache.js'
+
+export interface CompileTask {
+  source: string
+  /** The source text, as hashed by the main thread (so key and content agree). */
+  value: string
+  key: string
+  defaults: Settings
+}
+
+export interface CompileTaskContext extends CompileContext {
+  /** The `.tagpress` folder. */
+  stateDir: string
+}
+
+/**
+ * Compile one file and store it in the cache; return only its summary, so
+ * the large parts never cross threads or stay in memory.
+ */
+export async function runCompileTask(task: CompileTask, context: CompileTaskContext, cache: BuildCache): Promise<CompiledMeta> {
+  const compiled = await compileFile({source: task.source, value: task.value, defaults: task.defaults}, context)
+  const {meta, data} = BuildCache.encode(compiled)
+  await cache.write(task.key, data)
+  return meta
+}

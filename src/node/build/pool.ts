@@ -1,0 +1,74 @@
+import {Worker} from 'node:worker_threads'
+
+interface Job<T> {
+  message: unknown
+  resolve: (value: T) => void
+  reject: (error: Error) => void
+}
+
+/**
+ * A fixed set of worker threads taking jobs in order; each job is one
+ * message in, one message out. A worker that crashes fails its job and the
+ * pool, instead of hanging the build.
+ */
+export class WorkerPool<T> {
+  private readonly idle: Worker[] = []
+  private readonly queue: Array<Job<T>> = []
+  private readonly running = new Map<Worker, Job<T>>()
+  private readonly workers: Worker[] = []
+  private failure: Error | undefined
+
+  constructor(url: URL, size: number, workerData: unknown) {
+    for (let index = 0; index < size; index++) {
+      const worker = new Worker(url, {workerData})
+      worker.on('message', (value: {ok: true; value: T} | {ok: false; error: string}) => {
+        const job = this.running.get(worker)
+        this.running.delete(worker)
+        if (job) {
+          if (value.ok) job.resolve(value.value)
+          else job.reject(new Error(value.error))
+        }
+        this.release(worker)
+      })
+      worker.on('error', (error) => this.fail(worker, error))
+      worker.on('exit', (code) => {
+        if (code !== 0) this.fail(worker, new Error('A build worker exited with code ' + code))
+      })
+      this.workers.push(worker)
+      this.idle.push(worker)
+    }
+  }
+
+  run(message: unknown): Promise<T> {
+    if (this.failure) return Promise.reject(this.failure)
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({message, resolve, reject})
+      this.pump()
+    })
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.terminate()))
+  }
+
+  private release(worker: Worker): void {
+    this.idle.push(worker)
+    this.pump()
+  }
+
+  private pump(): void {
+    while (this.idle.length > 0 && this.queue.length > 0) {
+      const worker = this.idle.pop() as Worker
+      const job = this.queue.shift() as Job<T>
+      this.running.set(worker, job)
+      worker.postMessage(job.message)
+    }
+  }
+
+  private fail(worker: Worker, error: Error): void {
+    this.failure ??= error
+    this.running.get(worker)?.reject(error)
+    this.running.delete(worker)
+    for (const job of this.queue.splice(0)) job.reject(error)
+  }
+}

@@ -1,0 +1,56 @@
+import {execFileSync} from 'node:child_process'
+import {statSync} from 'node:fs'
+import path from 'node:path'
+
+/**
+ * When each source last changed, in whole seconds: its last commit in git;
+ * for a file with uncommitted changes the later of that and its file time;
+ * outside git its file time. `SOURCE_DATE_EPOCH` is a floor. One `git log`
+ * and one `git status` for the whole content folder.
+ */
+export function sourceTimes(contentDir: string, sources: readonly string[], env: NodeJS.ProcessEnv = process.env): Map<string, number> {
+  const floor = Number(env.SOURCE_DATE_EPOCH) || 0
+  const committed = new Map<string, number>()
+  const dirty = new Set<string>()
+  const top = gitTop(contentDir)
+  if (top) {
+    const prefix = path.relative(top, contentDir).split(path.sep).join('/')
+    const strip = (file: string) => (prefix ? file.slice(prefix.length + 1) : file)
+    const log = git(top, ['log', '--format=%x00%ct', '--name-only', '--no-renames', '--', prefix || '.'])
+    let time = 0
+    for (const line of log.split('\n')) {
+      if (line.startsWith('\0')) time = Number(line.slice(1))
+      else if (line !== '') {
+        const file = strip(line)
+        if (!committed.has(file)) committed.set(file, time)
+      }
+    }
+    const status = git(top, ['status', '--porcelain', '-z', '--untracked-files=all', '--', prefix || '.'])
+    for (const entry of status.split('\0')) if (entry.length > 3) dirty.add(strip(entry.slice(3)))
+  }
+  const times = new Map<string, number>()
+  for (const source of sources) {
+    const commit = committed.get(source)
+    let time = commit ?? 0
+    if (commit === undefined || dirty.has(source)) time = Math.max(time, fileTime(path.join(contentDir, source)))
+    times.set(source, Math.max(time, floor))
+  }
+  return times
+}
+
+function fileTime(file: string): number {
+  const stat = statSync(file, {throwIfNoEntry: false})
+  return stat ? Math.floor(stat.mtimeMs / 1000) : 0
+}
+
+function gitTop(dir: string): string | undefined {
+  try {
+    return git(dir, ['rev-parse', '--show-toplevel']).trim() || undefined
+  } catch {
+    return undefined
+  }
+}
+
+function git(cwd: string, args: string[]): string {
+  return execFileSync('git', args, {cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 30})
+}

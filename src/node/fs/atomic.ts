@@ -1,0 +1,41 @@
+import {mkdirSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdir, rename, rm, writeFile} from 'node:fs/promises'
+import path from 'node:path'
+
+let counter = 0
+
+/** A sibling temp name: same directory, so the rename is atomic. */
+export function asideName(file: string): string {
+  return path.join(path.dirname(file), '.' + path.basename(file) + '.' + process.pid + '.' + (counter++).toString(36) + '.tmp')
+}
+
+/** Write a file aside, then rename it over the target: readers see the old or the new file, never half of one. */
+export async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  const aside = asideName(file)
+  try {
+    await writeFile(aside, data)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    await mkdir(path.dirname(file), {recursive: true})
+    await writeFile(aside, data)
+  }
+  try {
+    await rename(aside, file)
+  } catch (error) {
+    await rm(aside, {force: true})
+    throw error
+  }
+}
+
+/** The synchronous twin of `writeAtomic`, for small state files. */
+export function writeAtomicSync(file: string, data: string | Uint8Array): void {
+  mkdirSync(path.dirname(file), {recursive: true})
+  const aside = asideName(file)
+  try {
+    writeFileSync(aside, data)
+    renameSync(aside, file)
+  } catch (error) {
+    rmSync(aside, {force: true})
+    throw error
+  }
+}

@@ -1,0 +1,170 @@
+import {createHash, type Hash} from 'node:crypto'
+import {closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync} from 'node:fs'
+import path from 'node:path'
+import {asideName} from '../fs/atomic.js'
+
+/** What a concatenated output holds, per source file: enough to reuse bytes next time. */
+export interface ConcatState {
+  /** `[source, cache key, bytes, records]` in file order. */
+  segments: Array<[string, string, number, number]>
+  bytes: number
+  records: number
+  sha256: string
+}
+
+/** A file made of one segment per source (a dataset, the search index). */
+export interface ConcatTarget {
+  name: string
+  file: string
+  previous?: ConcatState | undefined
+}
+
+/** One source's share of every target; `parts` is read only when a segment cannot be reused. */
+export interface ConcatSource {
+  source: string
+  key: string
+  include: (target: string) => boolean
+  parts: () => Record<string, string>
+}
+
+const chunkSize = 1 << 20
+
+/**
+ * Write several concatenated outputs in one pass over the sources. A segment
+ * whose source and key are unchanged is copied from the previous file (runs
+ * of them in one read), so a one-file edit costs a copy, not a rebuild; each
+ * file is written aside, hashed as it is written, and renamed into place.
+ */
+export function writeConcat(targets: ConcatTarget[], sources: Iterable<ConcatSource>): Record<string, ConcatState> {
+  const writers = targets.map((target) => new SegmentWriter(target))
+  try {
+    for (const source of sources) {
+      let parts: Record<string, string> | undefined
+      for (const writer of writers) {
+        if (!source.include(writer.target.name)) continue
+        if (!writer.reuse(source.source, source.key)) {
+          parts ??= source.parts()
+          writer.append(source.source, source.key, parts[writer.target.name] ?? '')
+        }
+      }
+    }
+    const result: Record<string, ConcatState> = {}
+    for (const writer of writers) result[writer.target.name] = writer.finish()
+    return result
+  } catch (error) {
+    for (const writer of writers) writer.abort()
+    throw error
+  }
+}
+
+class SegmentWriter {
+  private readonly aside: string
+  private readonly fd: number
+  private readonly hash: Hash = createHash('sha256')
+  private readonly segments: Array<[string, string, number, number]> = []
+  private readonly old = new Map<string, {key: string; offset: number; bytes: number; records: number}>()
+  private oldFd: number | undefined
+  private bytes = 0
+  private records = 0
+  private pending: {offset: number; bytes: number} | undefined
+  private readonly buffer = Buffer.allocUnsafe(chunkSize)
+
+  constructor(readonly target: ConcatTarget) {
+    mkdirSync(path.dirname(target.file), {recursive: true})
+    this.aside = asideName(target.file)
+    this.fd = openSync(this.aside, 'w')
+    this.openPrevious()
+  }
+
+  /** Copy the source's segment from the previous file when its key is unchanged. */
+  reuse(source: string, key: string): boolean {
+    const old = this.old.get(source)
+    if (!old || old.key !== key || this.oldFd === undefined) return false
+    if (this.pending && this.pending.offset + this.pending.bytes === old.offset) this.pending.bytes += old.bytes
+    else {
+      this.flushCopy()
+      this.pending = {offset: old.offset, bytes: old.bytes}
+    }
+    this.segments.push([source, key, old.bytes, old.records])
+    this.bytes += old.bytes
+    this.records += old.records
+    return true
+  }
+
+  append(source: string, key: string, text: string): void {
+    this.flushCopy()
+    const data = Buffer.from(text)
+    this.write(data, data.length)
+    const records = countLines(text)
+    this.segments.push([source, key, data.length, records])
+    this.bytes += data.length
+    this.records += records
+  }
+
+  finish(): ConcatState {
+    this.flushCopy()
+    closeSync(this.fd)
+    if (this.oldFd !== undefined) closeSync(this.oldFd)
+    renameSync(this.aside, this.target.file)
+    return {segments: this.segments, bytes: this.bytes, records: this.records, sha256: this.hash.digest('hex')}
+  }
+
+  abort(): void {
+    try {
+      closeSync(this.fd)
+      if (this.oldFd !== undefined) closeSync(this.oldFd)
+    } finally {
+      rmSync(this.aside, {force: true})
+    }
+  }
+
+  private openPrevious(): void {
+    const previous = this.target.previous
+    if (!previous) return
+    let fd: number
+    try {
+      fd = openSync(this.target.file, 'r')
+    } catch {
+      return
+    }
+    if (fstatSync(fd).size !== previous.bytes) {
+      // Changed behind our back: reuse nothing.
+      closeSync(fd)
+      return
+    }
+    this.oldFd = fd
+    let offset = 0
+    for (const [source, key, bytes, records] of previous.segments) {
+      this.old.set(source, {key, offset, bytes, records})
+      offset += bytes
+    }
+  }
+
+  private flushCopy(): void {
+    const pending = this.pending
+    if (!pending || this.oldFd === undefined) return
+    this.pending = undefined
+    let offset = pending.offset
+    let left = pending.bytes
+    while (left > 0) {
+      const read = readSync(this.oldFd, this.buffer, 0, Math.min(chunkSize, left), offset)
+      if (read === 0) throw new Error('Unexpected end of ' + this.target.file + ' while reusing it')
+      this.write(this.buffer, read)
+      offset += read
+      left -= read
+    }
+  }
+
+  private write(data: Buffer, length: number): void {
+    const view = length === data.length ? data : data.subarray(0, length)
+    this.hash.update(view)
+    let written = 0
+    while (written < length) written += writeSync(this.fd, view, written, length - written)
+  }
+}
+
+function countLines(text: string): number {
+  let count = 0
+  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) count++
+  return count
+}

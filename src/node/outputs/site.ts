@@ -1,0 +1,204 @@
+import {createHash} from 'node:crypto'
+import {copyFileSync, existsSync, mkdirSync, renameSync, rmSync} from 'node:fs'
+import path from 'node:path'
+import type {BuildCache, CompiledMeta} from '../build/cache.js'
+import type {Progress} from '../build/progress.js'
+import type {Config} from '../config/types.js'
+import {writeAtomic} from '../fs/atomic.js'
+import {renderNotFound, renderPage} from '../site/layout.js'
+import {SiteNav} from '../site/nav.js'
+import type {PageModel} from '../site/page-model.js'
+import type {Theme} from '../site/theme.js'
+import {buildToc} from '../site/toc.js'
+
+/** A page to publish: its compiled summary and the cache key of the compile to use. */
+export interface SitePage {
+  source: string
+  meta: CompiledMeta
+  key: string
+  /** Last change, in seconds (git or file time). */
+  time: number
+}
+
+/** What the site holds, remembered between builds so unchanged pages are not rewritten. */
+export interface SiteState {
+  /** Per page path: `[layout key, sha256]`. */
+  pages: Record<string, [string, string]>
+  /** Every other file written under the site folder (assets, theme, sitemap, 404). */
+  files: string[]
+}
+
+export interface SiteResult {
+  state: SiteState
+  written: number
+  pages: number
+  sha256: string
+}
+
+export const searchIndexName = 'search-index.jsonl'
+
+/**
+ * Write `out/site/`: one page per file (re-rendered only when its body,
+ * navigation, date or theme changed), the 404 page, the sitemap, the theme's
+ * assets and the content's assets under content-hashed names; remove what a
+ * previous build wrote that no longer exists.
+ */
+export async function writeSite(
+  config: Config,
+  pages: readonly SitePage[],
+  cache: BuildCache,
+  theme: Theme,
+  previous: SiteState | undefined,
+  progress: Progress
+): Promise<SiteResult> {
+  const siteDir = path.join(config.out, 'site')
+  const base = config.site.base
+  const nav = new SiteNav(pages.map((page) => ({fileId: page.meta.fileId, title: page.meta.title, order: page.meta.order})), base)
+  const siteKey = hash(JSON.stringify([config.site, theme.key]))
+  const assets = {css: theme.css.map((file) => base + file), js: theme.js.map((file) => base + file)}
+  const state: SiteState = {pages: {}, files: []}
+  let written = 0
+
+  progress.start('rendering', pages.length)
+  let done = 0
+  for (const page of pages) {
+    const {meta} = page
+    const pagePath = meta.fileId + '.html'
+    const layoutKey = hash([page.key, nav.key(meta.fileId), page.time, siteKey].join('\0'))
+    const old = previous?.pages[pagePath]
+    if (old && old[0] === layoutKey) {
+      state.pages[pagePath] = old
+    } else {
+      const html = renderPage(pageModel(config, page, nav, cache.readParts(page.key).html, assets))
+      await writeAtomic(path.join(siteDir, pagePath), html)
+      state.pages[pagePath] = [layoutKey, hash(html)]
+      written++
+    }
+    progress.tick(++done)
+  }
+  progress.done()
+
+  const notFound = renderNotFound({
+    ...emptyModel(config, assets),
+    kind: '404',
+    title: 'Page not found',
+    path: '404.html',
+    nav: nav.sidebar('')
+  })
+  await writeAtomic(path.join(siteDir, '404.html'), notFound)
+  state.files.push('404.html', searchIndexName)
+
+  if (config.site.url) {
+    await writeAtomic(path.join(siteDir, 'sitemap.xml'), sitemap(config.site.url, pages))
+    state.files.push('sitemap.xml')
+  }
+
+  for (const file of theme.files) {
+    copyOnce(path.join(theme.dir, file), path.join(siteDir, file))
+    state.files.push(file)
+  }
+  for (const page of pages) {
+    for (const asset of page.meta.assets) {
+      copyOnce(path.join(config.content, asset.source), path.join(siteDir, asset.output))
+      state.files.push(asset.output)
+    }
+  }
+  state.files = [...new Set(state.files)].sort()
+
+  removeStale(siteDir, previous, state)
+  const summary = Object.entries(state.pages)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([file, [, sha]]) => file + ' ' + sha)
+    .join('\n')
+  return {state, written, pages: pages.length, sha256: hash(summary, 64)}
+}
+
+function pageModel(
+  config: Config,
+  page: SitePage,
+  nav: SiteNav,
+  bodyHtml: string,
+  assets: PageModel['assets']
+): PageModel {
+  const {meta} = page
+  const pagePath = meta.fileId + '.html'
+  const url = nav.url(meta.fileId)
+  const model: PageModel = {
+    ...emptyModel(config, assets),
+    title: meta.title,
+    description: meta.description || config.site.description || '',
+    path: pagePath,
+    bodyHtml,
+    toc: buildToc(meta.sections),
+    nav: nav.sidebar(meta.fileId),
+    breadcrumbs: nav.breadcrumbs(meta.fileId).filter((crumb) => crumb.url !== url),
+    qaCount: meta.qa.length
+  }
+  const prev = nav.prev(meta.fileId)
+  const next = nav.next(meta.fileId)
+  if (prev) model.prev = prev
+  if (next) model.next = next
+  if (config.site.url) model.canonical = config.site.url + pagePath
+  if (page.time > 0) {
+    const iso = new Date(page.time * 1000).toISOString()
+    model.lastUpdated = {iso, text: iso.slice(0, 10)}
+  }
+  if (config.site.editLink) model.editUrl = config.site.editLink.replace(':path', page.source)
+  return model
+}
+
+function emptyModel(config: Config, assets: PageModel['assets']): PageModel {
+  return {
+    kind: 'page',
+    lang: config.site.lang,
+    site: {title: config.site.title, base: config.site.base, ...(config.site.url ? {url: config.site.url} : {})},
+    title: '',
+    description: config.site.description ?? '',
+    path: '',
+    bodyHtml: '',
+    toc: [],
+    nav: [],
+    breadcrumbs: [],
+    assets,
+    searchIndexUrl: config.site.base + searchIndexName,
+    qaCount: 0
+  }
+}
+
+function sitemap(siteUrl: string, pages: readonly SitePage[]): string {
+  const entries = pages.map((page) => {
+    const lastmod = page.time > 0 ? '<lastmod>' + new Date(page.time * 1000).toISOString().slice(0, 10) + '</lastmod>' : ''
+    return '  <url><loc>' + escapeXml(siteUrl + page.meta.fileId + '.html') + '</loc>' + lastmod + '</url>\n'
+  })
+  return '<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + entries.join('') + '</urlset>\n'
+}
+
+function escapeXml(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+}
+
+/** Content-hashed names never change content: copy only what is missing. */
+function copyOnce(from: string, to: string): void {
+  if (existsSync(to)) return
+  mkdirSync(path.dirname(to), {recursive: true})
+  const aside = to + '.' + process.pid + '.tmp'
+  try {
+    copyFileSync(from, aside)
+    renameSync(aside, to)
+  } catch (error) {
+    rmSync(aside, {force: true})
+    throw error
+  }
+}
+
+function removeStale(siteDir: string, previous: SiteState | undefined, state: SiteState): void {
+  if (!previous) return
+  const keep = new Set([...Object.keys(state.pages), ...state.files])
+  for (const file of [...Object.keys(previous.pages), ...previous.files]) {
+    if (!keep.has(file)) rmSync(path.join(siteDir, file), {force: true})
+  }
+}
+
+function hash(value: string, length = 32): string {
+  return createHash('sha256').update(value).digest('hex').slice(0, length)
+}
