@@ -32,8 +32,11 @@ export default function remarkQa() {
     const ranges = file.data.tagRanges ?? []
     const rootSections = file.data.rootSections ?? []
     const used = new Set<string>(file.data.anchors ?? [])
+    const broken = file.data.brokenTags ?? []
     const pairs: QaPair[] = []
     let pending: Found | undefined
+    /** Where the last answer that found its question starts. */
+    let lastPaired = -1
 
     for (const found of collect(tree)) {
       const {node, ancestors} = found
@@ -46,6 +49,8 @@ export default function remarkQa() {
       if (node.name === 'A' && heading) {
         reportError(file, 'misplaced-in-heading', node.position,
           'Unexpected answer `[/A]` in a heading, expected it after the heading (a heading may hold a question or a topic)')
+        // Reported: the question it was meant for is not unanswered as well.
+        pending = undefined
         continue
       }
       if (node.name === 'Q') {
@@ -55,19 +60,23 @@ export default function remarkQa() {
       }
       // An answer.
       if (!pending) {
+        const at = node.position?.start.offset ?? 0
+        // Its question was reported broken already: say it once.
+        if (broken.some((tag) => tag.name === 'Q' && tag.offset < at && tag.offset > lastPaired)) continue
         reportError(file, 'answer-without-question', node.position,
           'Unexpected answer `[/A]` with no open question before it, expected `[/Q]…[Q/]` first')
         continue
       }
       const questionSection = rootSections[pending.rootIndex] ?? -1
       if (questionSection !== section) {
-        unanswered(pending, 'in its section')
+        unanswered(pending, 'in its section (an answer must follow its question before the next heading)')
         reportError(file, 'answer-without-question', node.position,
           'Unexpected answer `[/A]` in another section than its question (' + where(pending.node) + '), expected both in one section')
         pending = undefined
         continue
       }
       pairs.push(pair(pending, found, questionSection))
+      lastPaired = node.position?.start.offset ?? 0
       pending = undefined
     }
     if (pending) unanswered(pending, 'before the end of the file')
@@ -76,6 +85,9 @@ export default function remarkQa() {
     file.data.anchors = [...used]
 
     function unanswered(found: Found, place: string): void {
+      // An answer that remark-tag already reported as broken is the reason: say it once.
+      const from = found.node.position?.start.offset ?? 0
+      if (broken.some((tag) => tag.name === 'A' && tag.offset > from)) return
       reportError(file, 'unanswered-question', found.node.position,
         'Expected an answer `[/A]…[A/]` for the question `' + tagText('Q', 'open', found.node.id) + '` ' + place)
     }

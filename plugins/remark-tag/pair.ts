@@ -5,9 +5,9 @@ import {reportError, tagText, where} from '../report.js'
 import type {TagRange} from './types.js'
 import {collectEvents, type MarkerRef} from './walk.js'
 
-/** Names written as pairs, and the subset that may span whole blocks. */
+/** Names written as pairs, and the one that may span whole blocks (an answer). */
 const pairedNames = new Set(['Q', 'A', 'T'])
-const spanningNames = new Set(['Q', 'A'])
+const spanningNames = new Set(['A'])
 /** Nodes whose children are blocks: a spanning tag's blocks sit in one of these. */
 const flowContainers = new Set(['root', 'blockquote', 'listItem', 'footnoteDefinition'])
 
@@ -33,6 +33,9 @@ interface Pair {
 export function pairTags(tree: Root, file: VFile): void {
   const pairs: Pair[] = []
   const voids: TagMarker[] = []
+  /** Names of openers given up on: their closer, if it comes, is not reported again. */
+  const orphans = new Set<string>()
+  const broken: Array<{name: string; offset: number}> = []
   const literal = new Map<TagMarker, MarkerRef>()
   let open: Open | undefined
 
@@ -49,14 +52,19 @@ export function pairTags(tree: Root, file: VFile): void {
       continue
     }
 
+    const node = event.node
     if (open && parentOf(event) !== parentOf(open.ref) && !spans(open.ref)) {
+      if (closes(open, node)) {
+        spanError(open, event)
+        open = undefined
+        continue
+      }
       unclosed(open, 'before the end of the ' + describe(parentOf(open.ref)))
       open = undefined
     }
 
-    const node = event.node
     if (open) {
-      if (node.kind === 'close' && node.name === open.ref.node.name && !open.inner.get(node.name)?.length) {
+      if (closes(open, node)) {
         closeOpen(open, event)
         open = undefined
       } else {
@@ -67,11 +75,16 @@ export function pairTags(tree: Root, file: VFile): void {
 
     if (node.kind === 'void' ? pairedNames.has(node.name) : !pairedNames.has(node.name)) {
       wrongForm(event)
+    } else if (node.kind === 'close' && orphans.has(node.name)) {
+      // The closer of a tag already reported (and made text): no second message.
+      orphans.delete(node.name)
+      literal.set(node, event)
     } else if (node.kind === 'close') {
       reportError(file, 'stray-closer', node.position,
         'Unexpected closing tag `' + tagText(node.name, 'close') + '` with no open `' + tagText(node.name, 'open') + '` before it')
       literal.set(node, event)
     } else if (node.kind === 'open') {
+      orphans.delete(node.name)
       open = {ref: event, inner: new Map(), literals: []}
     } else {
       voids.push(node)
@@ -81,6 +94,7 @@ export function pairTags(tree: Root, file: VFile): void {
   if (open) unclosed(open, 'before the end of the file')
 
   file.data.tagRanges = syntaxRanges(pairs, voids)
+  file.data.brokenTags = broken
 
   // Literals first: they only merge text, so the pairs' markers keep their places.
   for (const ref of literal.values()) toText(ref)
@@ -121,15 +135,19 @@ export function pairTags(tree: Root, file: VFile): void {
     }
     for (const ref of state.literals) literal.set(ref.node, ref)
     if (!inOnePhrase({open: state.ref, close}) && !blockSpan(state.ref, close)) {
-      const name = state.ref.node.name
-      reportError(file, 'answer-span', close.node.position,
-        'Unexpected `' + tagText(name, 'close') + '` here for `' + tagText(name, 'open') + '` (' + where(state.ref.node) +
-          '): a tag that spans blocks must open at the start of a block and close at the end of the text of a later block in the same container')
-      abandon(state)
-      literal.set(close.node, close)
+      spanError(state, close)
       return
     }
     pairs.push({open: state.ref, close})
+  }
+
+  function spanError(state: Open, close: MarkerRef): void {
+    const name = state.ref.node.name
+    reportError(file, 'answer-span', close.node.position,
+      'Unexpected `' + tagText(name, 'close') + '` here for `' + tagText(name, 'open') + '` (' + where(state.ref.node) +
+        '): a tag that spans blocks must open at the start of a block and close at the end of the text of a later block in the same container')
+    abandon(state)
+    literal.set(close.node, close)
   }
 
   function unclosed(state: Open, place: string): void {
@@ -140,6 +158,8 @@ export function pairTags(tree: Root, file: VFile): void {
   }
 
   function abandon(state: Open): void {
+    orphans.add(state.ref.node.name)
+    broken.push({name: state.ref.node.name, offset: state.ref.node.position?.start.offset ?? 0})
     literal.set(state.ref.node, state.ref)
     for (const ref of state.literals) literal.set(ref.node, ref)
   }
@@ -172,11 +192,16 @@ function syntaxRanges(pairs: Pair[], voids: TagMarker[]): TagRange[] {
   return ranges.sort((a, b) => a.start - b.start)
 }
 
+/** Whether `node` closes the open tag: same name, and no literal pair of that name left open inside. */
+function closes(open: Open, node: TagMarker): boolean {
+  return node.kind === 'close' && node.name === open.ref.node.name && !open.inner.get(node.name)?.length
+}
+
 function inOnePhrase({open, close}: Pair): boolean {
   return !open.node.flow && !close.node.flow && parentOf(open) === parentOf(close)
 }
 
-/** Whether an open marker may be closed in another block: Q or A at the start of a block. */
+/** Whether an open marker may be closed in another block: an answer at the start of a block. */
 function spans(ref: MarkerRef): boolean {
   return spanningNames.has(ref.node.name) && blockStart(ref) !== undefined
 }

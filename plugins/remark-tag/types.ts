@@ -10,5 +10,7 @@ declare module 'vfile' {
   interface DataMap {
     /** Set by remark-tag: the source ranges of every tag that is syntax, sorted. */
     tagRanges: TagRange[]
+    /** Set by remark-tag: openers it reported and gave up on, so later checks do not report their consequences. */
+    brokenTags: Array<{name: string; offset: number}>
   }
 }

@@ -1,9 +1,7 @@
 import {createHash} from 'node:crypto'
 import {readFileSync, readdirSync} from 'node:fs'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
-
-const packageRoot = fileURLToPath(new URL('../../../', import.meta.url))
+import {packageRoot} from './package-root.js'
 
 /** The package's version, from its package.json. */
 export const toolVersion: string = (JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as {version: string}).version

@@ -110,7 +110,7 @@ export async function compileFile(input: CompileInput, context: CompileContext):
     records: {blocks: lines(blocks), chapters: lines(chapters), qa: lines(qaLines)},
     counts: {blocks: blocks.length, chapters: chapters.length, qa: qaLines.length},
     search: searchEntries(fileId, pagePath, title, description, mdast, data),
-    messages: file.messages.map(toMessage)
+    messages: file.messages.map(toMessage).sort((a, b) => a.line - b.line || a.column - b.column)
   }
 }
 

@@ -1,7 +1,7 @@
 import {createHash} from 'node:crypto'
 import {existsSync, readFileSync, readdirSync} from 'node:fs'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {packageRoot} from '../package-root.js'
 
 /** The built theme: where its files are and what a page must link. */
 export interface Theme {
@@ -23,7 +23,7 @@ interface ManifestChunk {
 
 /** The theme that ships in the package: `dist/theme`, built by Vite from `site/` when the package is compiled. */
 export function defaultThemeDir(): string {
-  return fileURLToPath(new URL('../../../theme/', import.meta.url))
+  return path.join(packageRoot, 'dist', 'theme')
 }
 
 /** Read a Vite-built theme folder (its `.vite/manifest.json`). */
