@@ -91,7 +91,7 @@ export function pairTags(tree: Root, file: VFile): void {
     }
   }
 
-  if (open) unclosed(open, 'before the end of the file')
+  if (open) unclosed(open, spans(open.ref) ? 'before the end of the file' : 'before the end of the ' + describe(parentOf(open.ref)))
 
   file.data.tagRanges = syntaxRanges(pairs, voids)
   file.data.brokenTags = broken

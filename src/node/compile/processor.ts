@@ -6,6 +6,7 @@ import remarkGfm from 'remark-gfm'
 import remarkParse from 'remark-parse'
 import remarkRehype from 'remark-rehype'
 import {unified, type Processor} from 'unified'
+import {tagToHast} from '../../../plugins/mdast-util-tag/index.js'
 import rehypeAnchors from '../../../plugins/rehype-anchors/index.js'
 import rehypeCode, {type Highlight} from '../../../plugins/rehype-code/index.js'
 import rehypeLinks, {type Options as LinkOptions} from '../../../plugins/rehype-links/index.js'
@@ -38,7 +39,7 @@ export function createProcessor(options: ProcessorOptions): TagpressProcessor {
     .use(remarkSections)
     .use(remarkQa)
     .use(remarkReaders)
-    .use(remarkRehype, {allowDangerousHtml: true})
+    .use(remarkRehype, {allowDangerousHtml: true, handlers: tagToHast})
     .use(rehypeCode, {highlight: options.highlight})
     .use(rehypeAnchors)
     .use(rehypeLinks, {resolve: options.resolve})
