@@ -1,5 +1,5 @@
 import type {Element, ElementContent, Root} from 'hast'
-import {visit} from 'unist-util-visit'
+import {walkElements} from '../hast-walk.js'
 
 const headings = new Set(['h1', 'h2', 'h3', 'h4', 'h5', 'h6'])
 
@@ -10,7 +10,7 @@ const headings = new Set(['h1', 'h2', 'h3', 'h4', 'h5', 'h6'])
  */
 export default function rehypeAnchors() {
   return (tree: Root): undefined => {
-    visit(tree, 'element', (node: Element) => {
+    walkElements(tree, (node: Element) => {
       const id = node.properties.id
       if (typeof id !== 'string') return
       if (headings.has(node.tagName)) {

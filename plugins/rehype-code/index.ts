@@ -1,8 +1,12 @@
 import type {Element, ElementContent, Root, Text} from 'hast'
-import {visit} from 'unist-util-visit'
+import type {Raw} from 'mdast-util-to-hast'
+import {walkElements} from '../hast-walk.js'
 
-/** Turns code into highlighted `<pre>` (hast); undefined when the language is unknown. */
-export type Highlight = (code: string, lang: string) => Promise<Element | undefined> | Element | undefined
+/**
+ * Turns code into a highlighted `<pre>`: hast, or HTML as a string (inserted raw);
+ * undefined when the language is unknown.
+ */
+export type Highlight = (code: string, lang: string) => Promise<Element | string | undefined> | Element | string | undefined
 
 export interface Options {
   /** The highlighter (tagpress passes shiki); without it code is only wrapped. */
@@ -18,24 +22,25 @@ export default function rehypeCode(options?: Options | null) {
   const highlight = options?.highlight
   return async (tree: Root): Promise<undefined> => {
     const jobs: Array<{parent: Root | Element; index: number; pre: Element; lang: string | undefined}> = []
-    visit(tree, 'element', (node: Element, index, parent) => {
-      if (node.tagName !== 'pre' || index === undefined || !parent) return
+    walkElements(tree, (node, parent, index) => {
+      if (node.tagName !== 'pre') return
       const code = node.children[0]
       if (!code || code.type !== 'element' || code.tagName !== 'code') return
       jobs.push({parent, index, pre: node, lang: language(code)})
-      return 'skip'
+      return false
     })
     for (const {parent, index, pre, lang} of jobs) {
-      let result = pre
+      let result: Element | Raw = pre
       if (lang && highlight) {
         const highlighted = await highlight(textOf(pre), lang)
-        if (highlighted) result = highlighted
+        if (typeof highlighted === 'string') result = {type: 'raw', value: highlighted}
+        else if (highlighted) result = highlighted
       }
       const wrapper: Element = {
         type: 'element',
         tagName: 'div',
         properties: {className: ['tp-code'], ...(lang ? {dataLang: lang} : {})},
-        children: [result]
+        children: [result as ElementContent]
       }
       if (pre.position) wrapper.position = pre.position
       parent.children[index] = wrapper

@@ -1,6 +1,6 @@
 import type {Element, Root} from 'hast'
 import type {Position} from 'unist'
-import {visit} from 'unist-util-visit'
+import {walkElements} from '../hast-walk.js'
 import type {VFile} from 'vfile'
 
 /** What a local link or image points at, once resolved by the caller. */
@@ -51,7 +51,7 @@ export default function rehypeLinks(options: Options) {
   return (tree: Root, file: VFile): undefined => {
     const links: LinkRef[] = []
     const missing: DataMapMissing = []
-    visit(tree, 'element', (node: Element) => {
+    walkElements(tree, (node: Element) => {
       const attribute = node.tagName === 'a' ? 'href' : node.tagName === 'img' ? 'src' : undefined
       if (!attribute) return
       const url = node.properties[attribute]

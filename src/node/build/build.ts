@@ -58,6 +58,14 @@ export interface BuildResult {
   stats: BuildStats
 }
 
+/** The compile whose output a source publishes: its latest, or its last good one when it has errors (`frozen`). */
+interface Chosen {
+  source: string
+  key: string
+  meta: CompiledMeta
+  frozen?: boolean
+}
+
 interface BuildState {
   version: 1
   out: string
@@ -127,7 +135,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   for (const meta of metas.values()) if (options.drafts || !meta.settings.draft) published.add(meta.fileId)
   const linkProblems = checkLinks(metas, published)
   const problems: SourceMessages[] = []
-  const chosen: Array<{source: string; key: string; meta: CompiledMeta}> = []
+  const chosen: Chosen[] = []
   let keptLastGood = 0
   for (const {source} of sources) {
     const meta = metas.get(source) as CompiledMeta
@@ -144,7 +152,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     keptLastGood++
     const good = entry?.good
     const goodMeta = good ? cache.index.meta[good] : undefined
-    if (good && goodMeta && cache.has(good) && (options.drafts || !goodMeta.settings.draft)) chosen.push({source, key: good, meta: goodMeta})
+    if (good && goodMeta && cache.has(good) && (options.drafts || !goodMeta.settings.draft)) chosen.push({source, key: good, meta: goodMeta, frozen: true})
   }
 
   // The cache index keeps summaries of every live key (current and last good).
@@ -210,7 +218,7 @@ async function writeOutputs(
   config: Config,
   stateDir: string,
   cache: BuildCache,
-  chosen: Array<{source: string; key: string; meta: CompiledMeta}>,
+  chosen: Chosen[],
   buildId: string,
   hashes: Map<string, string>,
   stats: BuildStats,
@@ -219,7 +227,7 @@ async function writeOutputs(
   const stateFile = path.join(stateDir, 'build-state.json')
   const previous = readState(stateFile, config.out)
   const times = sourceTimes(config.content, chosen.map((item) => item.source))
-  const pages: SitePage[] = chosen.map(({source, key, meta}) => ({source, key, meta, time: times.get(source) ?? 0}))
+  const pages: SitePage[] = chosen.map(({source, key, meta, frozen}) => ({source, key, meta, time: times.get(source) ?? 0, ...(frozen ? {frozen} : {})}))
   const site = await writeSite(config, pages, cache, loadTheme(), previous?.site, progress)
 
   const concat = writeConcat(

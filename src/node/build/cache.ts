@@ -1,7 +1,7 @@
 import {createHash} from 'node:crypto'
 import {readFileSync, readdirSync, rmSync, existsSync} from 'node:fs'
 import path from 'node:path'
-import {writeAtomic, writeAtomicSync} from '../fs/atomic.js'
+import {writeAtomicSync} from '../fs/atomic.js'
 import type {CompiledFile} from '../compile/types.js'
 
 /** The large parts of a compiled file, kept out of memory between phases. */
@@ -72,8 +72,9 @@ export class BuildCache {
     return {meta, data: header + JSON.stringify(lengths) + '\n' + partNames.map((name) => parts[name]).join('')}
   }
 
-  async write(key: string, data: string): Promise<void> {
-    await writeAtomic(this.file(key), data)
+  /** Synchronous: small files, and a thread-pool round trip per file costs more than the write. */
+  write(key: string, data: string): void {
+    writeAtomicSync(this.file(key), data)
   }
 
   /** Read the large parts of a cached compile. */

@@ -22,6 +22,6 @@ export interface CompileTaskContext extends CompileContext {
 export async function runCompileTask(task: CompileTask, context: CompileTaskContext, cache: BuildCache): Promise<CompiledMeta> {
   const compiled = await compileFile({source: task.source, value: task.value, defaults: task.defaults}, context)
   const {meta, data} = BuildCache.encode(compiled)
-  await cache.write(task.key, data)
+  cache.write(task.key, data)
   return meta
 }

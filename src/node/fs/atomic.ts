@@ -29,10 +29,15 @@ export async function writeAtomic(file: string, data: string | Uint8Array): Prom
 
 /** The synchronous twin of `writeAtomic`, for small state files. */
 export function writeAtomicSync(file: string, data: string | Uint8Array): void {
-  mkdirSync(path.dirname(file), {recursive: true})
   const aside = asideName(file)
   try {
-    writeFileSync(aside, data)
+    try {
+      writeFileSync(aside, data)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+      mkdirSync(path.dirname(file), {recursive: true})
+      writeFileSync(aside, data)
+    }
     renameSync(aside, file)
   } catch (error) {
     rmSync(aside, {force: true})

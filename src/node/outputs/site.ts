@@ -4,7 +4,7 @@ import path from 'node:path'
 import type {BuildCache, CompiledMeta} from '../build/cache.js'
 import type {Progress} from '../build/progress.js'
 import type {Config} from '../config/types.js'
-import {writeAtomic} from '../fs/atomic.js'
+import {writeAtomicSync} from '../fs/atomic.js'
 import {renderNotFound, renderPage} from '../site/layout.js'
 import {SiteNav} from '../site/nav.js'
 import type {PageModel} from '../site/page-model.js'
@@ -18,6 +18,8 @@ export interface SitePage {
   key: string
   /** Last change, in seconds (git or file time). */
   time: number
+  /** The file has errors: keep its last good page exactly as it is. */
+  frozen?: boolean
 }
 
 /** What the site holds, remembered between builds so unchanged pages are not rewritten. */
@@ -66,11 +68,11 @@ export async function writeSite(
     const pagePath = meta.fileId + '.html'
     const layoutKey = hash([page.key, nav.key(meta.fileId), page.time, siteKey].join('\0'))
     const old = previous?.pages[pagePath]
-    if (old && old[0] === layoutKey) {
+    if (old && (old[0] === layoutKey || page.frozen)) {
       state.pages[pagePath] = old
     } else {
       const html = renderPage(pageModel(config, page, nav, cache.readParts(page.key).html, assets))
-      await writeAtomic(path.join(siteDir, pagePath), html)
+      writeAtomicSync(path.join(siteDir, pagePath), html)
       state.pages[pagePath] = [layoutKey, hash(html)]
       written++
     }
@@ -85,11 +87,11 @@ export async function writeSite(
     path: '404.html',
     nav: nav.sidebar('')
   })
-  await writeAtomic(path.join(siteDir, '404.html'), notFound)
+  writeAtomicSync(path.join(siteDir, '404.html'), notFound)
   state.files.push('404.html', searchIndexName)
 
   if (config.site.url) {
-    await writeAtomic(path.join(siteDir, 'sitemap.xml'), sitemap(config.site.url, pages))
+    writeAtomicSync(path.join(siteDir, 'sitemap.xml'), sitemap(config.site.url, pages))
     state.files.push('sitemap.xml')
   }
 

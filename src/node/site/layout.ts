@@ -12,19 +12,34 @@ import type {NavItem, PageLink, PageModel, TocItem} from './page-model.js'
 
 /** Escape text for HTML content and double-quoted attribute values. */
 export function escapeHtml(value: string): string {
-  if (!NEEDS_ESCAPE.test(value)) return value
-  return value.replace(ESCAPE_ALL, escapeChar)
+  const start = value.search(SPECIAL)
+  if (start === -1) return value
+  let out = ''
+  let last = 0
+  for (let i = start; i < value.length; i++) {
+    let entity: string
+    switch (value.charCodeAt(i)) {
+      case 38: entity = '&amp;'; break
+      case 60: entity = '&lt;'; break
+      case 62: entity = '&gt;'; break
+      case 34: entity = '&quot;'; break
+      case 39: entity = '&#39;'; break
+      default: continue
+    }
+    if (i > last) out += value.slice(last, i)
+    out += entity
+    last = i + 1
+  }
+  return last < value.length ? out + value.slice(last) : out
 }
 
-const NEEDS_ESCAPE = /[&<>"']/
-const ESCAPE_ALL = /[&<>"']/g
-const ESCAPES: Record<string, string> = {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}
-function escapeChar(char: string): string {
-  return ESCAPES[char] ?? char
-}
+const SPECIAL = /[&<>"']/
 
 /** Escape a URL for an attribute; script-bearing schemes become `#`. */
 export function escapeUrl(url: string): string {
+  const first = url.charCodeAt(0)
+  // Fast path: the compiler's own URLs are root-relative, relative or fragments.
+  if (first === 47 /* / */ || first === 35 /* # */ || first === 46 /* . */) return escapeHtml(url)
   const head = url.slice(0, 16).trimStart().toLowerCase()
   if (head.startsWith('javascript:') || head.startsWith('vbscript:') || head.startsWith('data:text/html')) return '#'
   return escapeHtml(url)
@@ -113,10 +128,8 @@ function renderDocument(model: PageModel, mainHtml: string, asideHtml: string): 
   h += mainHtml
   h += '</main>\n'
   h += asideHtml
-  h += '</div>\n'
-
   h += '<footer class="tp-footer"><p>' + siteTitle + ' · Built with tagpress</p></footer>\n'
-  h += '</body>\n</html>\n'
+  h += '</div>\n</body>\n</html>\n'
   return h
 }
 

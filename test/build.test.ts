@@ -1,0 +1,136 @@
+import {readFileSync} from 'node:fs'
+import {afterAll, describe, expect, it} from 'vitest'
+import {Project} from './helpers/project.js'
+
+const spec = readFileSync(new URL('./fixtures/spec-example.md', import.meta.url), 'utf8')
+const projects: Project[] = []
+function project(files: Record<string, string>): Project {
+  const created = new Project(files)
+  projects.push(created)
+  return created
+}
+afterAll(() => {
+  for (const created of projects) created.dispose()
+})
+
+const site = {
+  'index.md': '---\ntitle: Home\n---\n# Home\n\nStart with [the intro](guide/intro.md#block-reader-explanation).\n',
+  'guide/intro.md': spec,
+  'guide/more.md': '# More\n\n[/Q]Is there more?[Q/] [/A]Yes.[A/] [/BLOCKREAD/]\n',
+  'notes/draft.md': '---\ndraft: true\n---\n# Draft\n\nNot yet.\n',
+  'private/secret.md': '---\ndatasets: false\n---\n# Secret\n\n[/Q]Hidden?[Q/] [/A]From datasets.[A/] [/BLOCKREAD/]\n'
+}
+
+describe('tagpress build', () => {
+  it('writes the site, the datasets and a manifest', () => {
+    const p = project(site)
+    const {status, stats} = p.build()
+    expect(status).toBe(0)
+    expect(stats).toMatchObject({files: 5, compiled: 5, errors: 0, pages: 4, records: {blocks: 8 + 2, chapters: 1, qa: 3}})
+    const manifest = JSON.parse(p.read('out/manifest.json'))
+    expect(Object.keys(manifest.outputs)).toEqual(['site', 'datasets/blocks.jsonl', 'datasets/chapters.jsonl', 'datasets/qa.jsonl', 'site/search-index.jsonl'])
+    expect(manifest.outputs['datasets/qa.jsonl'].records).toBe(3)
+    expect(Object.keys(manifest.sources).sort()).toEqual(Object.keys(site).sort())
+    const files = [...p.snapshot().keys()]
+    expect(files).toContain('site/guide/intro.html')
+    expect(files).not.toContain('site/notes/draft.html')
+    expect(files).toContain('site/private/secret.html')
+    expect(p.read('out/datasets/qa.jsonl')).not.toContain('Hidden?')
+    expect(p.read('out/site/search-index.jsonl')).toContain('Hidden?')
+  })
+
+  it('is deterministic: clean builds are byte-identical, on one thread or several', () => {
+    const many: Record<string, string> = {...site}
+    for (let index = 0; index < 40; index++) many[`many/page-${index}.md`] = `# Page ${index}\n\n[/Q]Which page?[Q/] [/A]Page ${index}.[A/] [/BLOCKREAD/]\n`
+    const p = project(many)
+    p.build('--workers', '1')
+    const first = p.snapshot()
+    p.clean('out')
+    p.clean('.tagpress')
+    p.build('--workers', '4')
+    expect(p.snapshot()).toEqual(first)
+  })
+
+  it('rebuilds one edited file and ends byte-identical to a clean build', () => {
+    const p = project(site)
+    p.build()
+    expect(p.build().stats).toMatchObject({compiled: 0, pagesWritten: 0})
+    p.write('guide/more.md', '# More\n\n[/Q]Is there more?[Q/] [/A]Yes, much more.[A/] [/BLOCKREAD/]\n')
+    const {stats} = p.build()
+    expect(stats.compiled).toBe(1)
+    expect(stats.pagesWritten).toBe(1)
+    const incremental = p.snapshot()
+    p.clean('out')
+    p.build('--clean')
+    expect(incremental).toEqual(p.snapshot())
+  })
+
+  it('re-renders the pages that list a file when its title changes, and removes deleted pages', () => {
+    const p = project(site)
+    p.build()
+    p.write('guide/more.md', '# Much more\n\nText.\n')
+    const {stats} = p.build()
+    expect(stats.compiled).toBe(1)
+    // Every page lists it in the sidebar (a small site shows the whole tree).
+    expect(stats.pagesWritten).toBe(4)
+    expect(p.read('out/site/index.html')).toContain('Much more')
+    p.remove('guide/more.md')
+    p.build()
+    expect([...p.snapshot().keys()]).not.toContain('site/guide/more.html')
+    expect(p.read('out/site/index.html')).not.toContain('Much more')
+  })
+
+  it('keeps the last good output of a file with errors and writes the others', () => {
+    const p = project(site)
+    p.build()
+    const before = p.read('out/site/guide/more.html')
+    p.write('guide/more.md', '# More\n\n[/Q]Is there more?\n')
+    p.write('index.md', '---\ntitle: Home\n---\n# Home again\n')
+    const result = p.build()
+    expect(result.status).toBe(1)
+    expect(result.stderr).toContain('content/guide/more.md:3:1: Expected a closing `[Q/]` for `[/Q]` before the end of the paragraph [TP001]')
+    expect(result.stats).toMatchObject({errors: 1, keptLastGood: 1})
+    expect(p.read('out/site/guide/more.html')).toBe(before)
+    expect(p.read('out/datasets/qa.jsonl')).toContain('Is there more?')
+    expect(p.read('out/site/index.html')).toContain('Home again')
+  })
+
+  it('leaves a broken new file out and reports every error of every file', () => {
+    const p = project({...site, 'broken/a.md': '# A\n\n[/A]x[A/]\n', 'broken/b.md': '# B\n\n[/T]t[T/] [Q/]\n'})
+    const result = p.build()
+    expect(result.status).toBe(1)
+    expect(result.stderr.split('\n').filter((line) => line.includes('[TP'))).toEqual([
+      'content/broken/a.md:3:1: Unexpected answer `[/A]` with no open question before it, expected `[/Q]…[Q/]` first [TP006]',
+      'content/broken/b.md:3:1: Unexpected topic `[/T]` outside a heading, expected it inside a heading (`## [/T]Title[T/]`) [TP008]',
+      'content/broken/b.md:3:11: Unexpected closing tag `[Q/]` with no open `[/Q]` before it [TP002]'
+    ])
+    expect([...p.snapshot().keys()].some((file) => file.includes('broken'))).toBe(false)
+  })
+
+  it('checks without writing, as text or JSON', () => {
+    const p = project({'a.md': '# A\n\nSee [nowhere](b.md).\n'})
+    const text = p.run('check')
+    expect(text.status).toBe(1)
+    expect(text.stderr).toContain('content/a.md:3:5: Unexpected dead link `b.md`: no page `b.md` in the content folder [TP013]')
+    const json = p.run('check', '--format', 'json')
+    expect(JSON.parse(json.stdout)).toMatchObject({errors: 1, messages: [{source: 'a.md', line: 3, column: 5, code: 'TP013', rule: 'dead-link', severity: 'error'}]})
+    expect(() => p.snapshot()).toThrow()
+  })
+
+  it('explains bad config and bad arguments without a stack trace', () => {
+    const p = project({'a.md': '# A\n'})
+    p.write('../tagpress.config.json', '{"site": {"titel": "x", "base": "docs"}, "litgpt": {"kinds": ["qa", "pairs"]}}')
+    const result = p.run('build')
+    expect(result.status).toBe(2)
+    expect(result.stderr).toBe(
+      'tagpress: tagpress.config.json: invalid config:\n' +
+        '  - unknown key `site.titel` (did you mean `site.title`?)\n' +
+        '  - `site.base` must be a path that starts and ends with `/` (like `/` or `/docs/`), not "docs"\n' +
+        '  - `litgpt.kinds[1]` must be one of "qa", "blocks", "chapters", not string "pairs"\n'
+    )
+    const bad = p.run('build', '--nope')
+    expect(bad.status).toBe(2)
+    expect(bad.stderr).toContain("Unknown option '--nope'")
+    expect(bad.stderr).not.toMatch(/at .*\.js:\d+/)
+  })
+})
