@@ -120,8 +120,10 @@ describe('renderPage', () => {
     expect(html).not.toMatch(/javascript:/i)
   })
 
-  it('marks the active nav item and opens the folders on its path', () => {
-    const html = renderPage(model({nav}))
+  it('marks the active nav item and, in a big tree, opens only the folders on its path', () => {
+    const filler: NavItem[] = []
+    for (let i = 0; i < 40; i++) filler.push({title: `Page ${i}`, url: `/docs/p${i}.html`})
+    const html = renderPage(model({nav: [...nav, ...filler]}))
     expect(html.match(/aria-current="page"/g)?.length).toBe(1)
     expect(html).toContain('<a href="/docs/guide/intro.html" aria-current="page">Intro</a>')
     // Guide has an index page: a link plus an open disclosure; no link inside <summary>.
@@ -133,6 +135,13 @@ describe('renderPage', () => {
     expect(html).toContain('<li class="tp-nav-folder"><details><summary>Tags</summary>')
     expect(html).toContain('<li class="tp-nav-folder"><details><summary>Outputs</summary>')
     expect(html).toContain('<nav class="tp-nav" aria-label="Site">')
+  })
+
+  it('expands every folder of a small tree', () => {
+    const html = renderPage(model({nav}))
+    expect(html).toContain('<li class="tp-nav-folder"><details open><summary>Tags</summary>')
+    expect(html).toContain('<li class="tp-nav-folder"><details open><summary>Outputs</summary>')
+    expect(html).not.toMatch(/<details>/)
   })
 
   it('marks a folder active when its own page is being rendered', () => {

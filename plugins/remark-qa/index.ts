@@ -54,7 +54,10 @@ export default function remarkQa() {
         continue
       }
       if (node.name === 'Q') {
-        if (pending) unanswered(pending, 'before the next question (' + where(node) + ')')
+        if (pending) {
+          const sameSection = (rootSections[pending.rootIndex] ?? -1) === section
+          unanswered(pending, sameSection ? 'before the next question (' + where(node) + ')' : 'in its section (an answer must follow its question before the next heading)')
+        }
         pending = found
         continue
       }

@@ -26,10 +26,14 @@ export async function runBuild(values: CliValues, mode: {write: boolean}): Promi
   else if (format === 'text') {
     const verb = mode.write ? 'built' : 'checked'
     const summary = mode.write
-      ? `${stats.pages} pages (${stats.pagesWritten} written), ${stats.records.blocks} blocks, ${stats.records.chapters} chapters, ${stats.records.qa} Q/A`
-      : `${stats.files} files`
+      ? `${count(stats.pages, 'page')} (${stats.pagesWritten} written), ${count(stats.records.blocks, 'block')}, ${count(stats.records.chapters, 'chapter')}, ${stats.records.qa} Q/A`
+      : count(stats.files, 'file')
     const errors = stats.errors > 0 ? `; ${stats.errors} file${stats.errors === 1 ? '' : 's'} with errors` : ''
     process.stderr.write(`tagpress: ${verb} ${summary} in ${(stats.timings.total / 1000).toFixed(2)}s${errors}\n`)
   }
   return result.ok ? 0 : 1
+}
+
+function count(value: number, noun: string): string {
+  return value + ' ' + noun + (value === 1 ? '' : 's')
 }

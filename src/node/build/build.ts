@@ -49,6 +49,8 @@ export interface BuildStats {
   pagesWritten: number
   records: {blocks: number; chapters: number; qa: number}
   timings: {scan: number; compile: number; outputs: number; total: number}
+  /** Peak resident memory of the whole process (all threads), in KB. */
+  maxRssKB: number
 }
 
 export interface BuildResult {
@@ -170,7 +172,8 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     pages: chosen.length,
     pagesWritten: 0,
     records: {blocks: 0, chapters: 0, qa: 0},
-    timings: {scan: scanned - started, compile: compiled - scanned, outputs: 0, total: 0}
+    timings: {scan: scanned - started, compile: compiled - scanned, outputs: 0, total: 0},
+    maxRssKB: 0
   }
   if (write) {
     await writeOutputs(config, stateDir, cache, chosen, buildId, hashes, stats, progress)
@@ -178,6 +181,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   const finished = performance.now()
   stats.timings.outputs = finished - compiled
   stats.timings.total = finished - started
+  stats.maxRssKB = process.resourceUsage().maxRSS
   return {ok: stats.errors === 0, buildId, problems, stats}
 }
 

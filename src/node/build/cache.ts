@@ -5,11 +5,14 @@ import {writeAtomicSync} from '../fs/atomic.js'
 import type {CompiledFile} from '../compile/types.js'
 
 /** The large parts of a compiled file, kept out of memory between phases. */
-export const partNames = ['html', 'blocks', 'chapters', 'qa', 'search'] as const
+export const partNames = ['html', 'blocks', 'chapters', 'qa', 'search', 'detail'] as const
 export type PartName = (typeof partNames)[number]
 
-/** A compiled file without its large parts: what the build keeps in memory for every file. */
-export type CompiledMeta = Omit<CompiledFile, 'html' | 'records' | 'search'>
+/** A compiled file without its large parts: what the build keeps in memory (and in the index) for every file. */
+export type CompiledMeta = Omit<CompiledFile, 'html' | 'records' | 'search' | 'sections' | 'qa'>
+
+/** The parts read back only when a page is rendered or a deck or tree is written. */
+export type CompiledDetail = Pick<CompiledFile, 'sections' | 'qa'>
 
 /** One source file in the cache index. */
 export interface FileEntry {
@@ -60,13 +63,15 @@ export class BuildCache {
 
   /** Serialize a compiled file: a summary line, then the large parts back to back. */
   static encode(compiled: CompiledFile): {meta: CompiledMeta; data: string} {
-    const {html, records, search, ...meta} = compiled
+    const {html, records, search, sections, qa, ...meta} = compiled
+    const detail: CompiledDetail = {sections, qa}
     const parts: Record<PartName, string> = {
       html,
       blocks: records.blocks,
       chapters: records.chapters,
       qa: records.qa,
-      search: search.map((entry) => JSON.stringify(entry) + '\n').join('')
+      search: search.map((entry) => JSON.stringify(entry) + '\n').join(''),
+      detail: JSON.stringify(detail)
     }
     const lengths = partNames.map((name) => parts[name].length)
     return {meta, data: header + JSON.stringify(lengths) + '\n' + partNames.map((name) => parts[name]).join('')}

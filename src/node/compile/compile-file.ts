@@ -25,7 +25,8 @@ export interface CompileContext {
   base: string
 }
 
-const searchTextLimit = 1000
+/** Characters of text per search entry: enough to match and show a snippet, small enough for big sites. */
+const searchTextLimit = 240
 
 type Resolver = ReturnType<typeof createResolver>
 
@@ -109,7 +110,7 @@ export async function compileFile(input: CompileInput, context: CompileContext):
     html,
     records: {blocks: lines(blocks), chapters: lines(chapters), qa: lines(qaLines)},
     counts: {blocks: blocks.length, chapters: chapters.length, qa: qaLines.length},
-    search: searchEntries(fileId, pagePath, title, description, mdast, data),
+    search: searchEntries(context.base, fileId, pagePath, title, description, mdast, data),
     messages: file.messages.map(toMessage).sort((a, b) => a.line - b.line || a.column - b.column)
   }
 }
@@ -131,6 +132,7 @@ function firstParagraph(tree: Root): string {
 }
 
 function searchEntries(
+  base: string,
   fileId: string,
   pagePath: string,
   title: string,
@@ -150,7 +152,7 @@ function searchEntries(
     else texts[section] = clip(texts[section] + ' ' + text)
   })
   const entries: SearchEntry[] = [
-    {id: fileId, kind: 'page', title, page: title, path: '', url: pagePath, text: clip(description + ' ' + intro)}
+    {id: fileId, kind: 'page', title, page: title, path: '', url: base + pagePath, text: clip(description || intro)}
   ]
   sections.forEach((section, index) => {
     if (section.level === 0) return
@@ -160,7 +162,7 @@ function searchEntries(
       title: section.text,
       page: title,
       path: section.chapterTree.join(' › '),
-      url: pagePath + '#' + section.anchor,
+      url: base + pagePath + '#' + section.anchor,
       text: texts[index] ?? ''
     })
   })
@@ -171,7 +173,7 @@ function searchEntries(
       title: pair.questionText,
       page: title,
       path: sections[pair.section]?.chapterTree.join(' › ') ?? '',
-      url: pagePath + '#' + pair.anchor,
+      url: base + pagePath + '#' + pair.anchor,
       text: clip(pair.answer.replace(/\s+/g, ' '))
     })
   }

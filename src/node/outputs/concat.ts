@@ -1,5 +1,5 @@
 import {createHash, type Hash} from 'node:crypto'
-import {closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync} from 'node:fs'
+import {closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeSync} from 'node:fs'
 import path from 'node:path'
 import {asideName} from '../fs/atomic.js'
 
@@ -35,8 +35,18 @@ const chunkSize = 1 << 20
  * of them in one read), so a one-file edit costs a copy, not a rebuild; each
  * file is written aside, hashed as it is written, and renamed into place.
  */
-export function writeConcat(targets: ConcatTarget[], sources: Iterable<ConcatSource>): Record<string, ConcatState> {
-  const writers = targets.map((target) => new SegmentWriter(target))
+export function writeConcat(targets: ConcatTarget[], sources: readonly ConcatSource[]): Record<string, ConcatState> {
+  const result: Record<string, ConcatState> = {}
+  // An output whose segments are all unchanged, in the same order, is left alone.
+  const changed = targets.filter((target) => {
+    if (unchanged(target, sources)) {
+      result[target.name] = target.previous as ConcatState
+      return false
+    }
+    return true
+  })
+  if (changed.length === 0) return result
+  const writers = changed.map((target) => new SegmentWriter(target))
   try {
     for (const source of sources) {
       let parts: Record<string, string> | undefined
@@ -48,13 +58,25 @@ export function writeConcat(targets: ConcatTarget[], sources: Iterable<ConcatSou
         }
       }
     }
-    const result: Record<string, ConcatState> = {}
     for (const writer of writers) result[writer.target.name] = writer.finish()
     return result
   } catch (error) {
     for (const writer of writers) writer.abort()
     throw error
   }
+}
+
+function unchanged(target: ConcatTarget, sources: readonly ConcatSource[]): boolean {
+  const previous = target.previous
+  if (!previous) return false
+  let at = 0
+  for (const source of sources) {
+    if (!source.include(target.name)) continue
+    const segment = previous.segments[at++]
+    if (!segment || segment[0] !== source.source || segment[1] !== source.key) return false
+  }
+  if (at !== previous.segments.length) return false
+  return statSync(target.file, {throwIfNoEntry: false})?.size === previous.bytes
 }
 
 class SegmentWriter {

@@ -1,7 +1,7 @@
 import {createHash} from 'node:crypto'
 import {copyFileSync, existsSync, mkdirSync, renameSync, rmSync} from 'node:fs'
 import path from 'node:path'
-import type {BuildCache, CompiledMeta} from '../build/cache.js'
+import type {BuildCache, CompiledDetail, CompiledMeta} from '../build/cache.js'
 import type {Progress} from '../build/progress.js'
 import type {Config} from '../config/types.js'
 import {writeAtomicSync} from '../fs/atomic.js'
@@ -71,7 +71,8 @@ export async function writeSite(
     if (old && (old[0] === layoutKey || page.frozen)) {
       state.pages[pagePath] = old
     } else {
-      const html = renderPage(pageModel(config, page, nav, cache.readParts(page.key).html, assets))
+      const parts = cache.readParts(page.key)
+      const html = renderPage(pageModel(config, page, nav, parts.html, JSON.parse(parts.detail) as CompiledDetail, assets))
       writeAtomicSync(path.join(siteDir, pagePath), html)
       state.pages[pagePath] = [layoutKey, hash(html)]
       written++
@@ -120,6 +121,7 @@ function pageModel(
   page: SitePage,
   nav: SiteNav,
   bodyHtml: string,
+  detail: CompiledDetail,
   assets: PageModel['assets']
 ): PageModel {
   const {meta} = page
@@ -131,10 +133,10 @@ function pageModel(
     description: meta.description || config.site.description || '',
     path: pagePath,
     bodyHtml,
-    toc: buildToc(meta.sections),
+    toc: buildToc(detail.sections),
     nav: nav.sidebar(meta.fileId),
     breadcrumbs: nav.breadcrumbs(meta.fileId).filter((crumb) => crumb.url !== url),
-    qaCount: meta.qa.length
+    qaCount: detail.qa.length
   }
   const prev = nav.prev(meta.fileId)
   const next = nav.next(meta.fileId)

@@ -53,6 +53,13 @@ export function escapeUrl(url: string): string {
 const THEME_SCRIPT =
   "(function(){try{var s=localStorage.getItem('tagpress-theme'),d=s?s==='dark':matchMedia('(prefers-color-scheme: dark)').matches;if(d)document.documentElement.classList.add('dark')}catch(e){}})()"
 
+/**
+ * Default favicon, inline so no page requests a missing `/favicon.ico`: a
+ * "Q" on the accent colour.
+ */
+const FAVICON =
+  "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Crect width='32' height='32' rx='8' fill='%233451c7'/%3E%3Ccircle cx='15.5' cy='15' r='7' fill='none' stroke='%23fff' stroke-width='3'/%3E%3Cpath d='M19 19l5 5' stroke='%23fff' stroke-width='3' stroke-linecap='round'/%3E%3C/svg%3E"
+
 const ICON_MENU =
   '<svg class="tp-icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M4 6h16M4 12h16M4 18h16"/></svg>'
 const ICON_CLOSE =
@@ -120,7 +127,7 @@ function renderDocument(model: PageModel, mainHtml: string, asideHtml: string): 
   h += '<div class="tp-sidebar-head"><a class="tp-brand" href="' + base + '">' + siteTitle + '</a>' +
     '<button type="button" class="tp-icon-button" aria-label="Close navigation" data-tp-menu-close>' + ICON_CLOSE + '</button></div>'
   h += '<nav class="tp-nav" aria-label="Site">'
-  if (model.nav.length > 0) h += renderNavList(model.nav)
+  if (model.nav.length > 0) h += renderNavList(model.nav, countNavItems(model.nav, EXPAND_ALL_LIMIT) <= EXPAND_ALL_LIMIT)
   h += '</nav></div>\n'
 
   // Main column.
@@ -162,20 +169,39 @@ function renderHead(model: PageModel): string {
   if (model.lastUpdated !== undefined && !is404) {
     h += '<meta property="article:modified_time" content="' + escapeHtml(model.lastUpdated.iso) + '">\n'
   }
+  h += '<link rel="icon" href="' + FAVICON + '">\n'
   h += '<script>' + THEME_SCRIPT + '</script>\n'
   for (const css of model.assets.css) h += '<link rel="stylesheet" href="' + escapeUrl(css) + '">\n'
   for (const js of model.assets.js) h += '<script type="module" src="' + escapeUrl(js) + '"></script>\n'
   return h
 }
 
+/**
+ * A sidebar with at most this many entries shows every folder expanded (a
+ * small site is read best as one list); a bigger one opens only the folders
+ * on the active page's path.
+ */
+const EXPAND_ALL_LIMIT = 40
+
+/** Entries in the tree, counting stops a little past `limit`. */
+function countNavItems(items: NavItem[], limit: number): number {
+  let n = 0
+  for (const item of items) {
+    n++
+    if (item.children !== undefined) n += countNavItems(item.children, limit - n)
+    if (n > limit) break
+  }
+  return n
+}
+
 /** The sidebar tree: folders are `<details>` (open on the active path), pages are links. */
-function renderNavList(items: NavItem[]): string {
+function renderNavList(items: NavItem[], expandAll: boolean): string {
   let h = '<ul>'
   for (const item of items) {
     const title = escapeHtml(item.title)
     const current = item.active === true ? ' aria-current="page"' : ''
     if (item.children !== undefined && item.children.length > 0) {
-      const open = item.open === true || item.active === true ? ' open' : ''
+      const open = expandAll || item.open === true || item.active === true ? ' open' : ''
       if (item.url !== undefined && item.url !== '') {
         // A folder with its own page: the link, then a separate disclosure
         // toggle (a link inside <summary> would nest interactive controls).
@@ -184,7 +210,7 @@ function renderNavList(items: NavItem[]): string {
       } else {
         h += '<li class="tp-nav-folder"><details' + open + '><summary>' + title + '</summary>'
       }
-      h += renderNavList(item.children) + '</details></li>'
+      h += renderNavList(item.children, expandAll) + '</details></li>'
     } else if (item.url !== undefined && item.url !== '') {
       h += '<li><a href="' + escapeUrl(item.url) + '"' + current + '>' + title + '</a></li>'
     } else {

@@ -1,0 +1,74 @@
+// Issue 2's benchmark: a cold full build against a bare unified pipeline
+// (1 and 2 threads, with and without the same highlighter), a warm build, and
+// a rebuild after one edit, at 1,000 and 10,000 files, measured in one run.
+import {appendFileSync, existsSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {writeCorpus} from './corpus.js'
+import {median, megabytes, repo, runJson, seconds} from './lib.js'
+
+const cli = path.join(repo, 'bin', 'tagpress.js')
+
+function tagpress(dir, ...args) {
+  return runJson([cli, 'build', '--stats', ...args], {cwd: dir})
+}
+
+function bare(content, out, threads, highlight) {
+  rmSync(out, {recursive: true, force: true})
+  return runJson([path.join(repo, 'scripts/bench/bare.js'), content, out, String(threads), ...(highlight ? ['--highlight'] : [])])
+}
+
+export async function benchBuild({sizes, runs}) {
+  const rows = []
+  for (const size of sizes) {
+    const dir = path.join(tmpdir(), 'tagpress-bench', String(size))
+    const content = path.join(dir, 'content')
+    if (!existsSync(path.join(dir, '.corpus-' + size))) {
+      writeCorpus(content, size, 1)
+      writeFileSync(path.join(dir, '.corpus-' + size), '')
+    }
+    const repeat = size >= 10000 ? Math.max(1, Math.min(runs, 3)) : runs
+    const times = {bare1: [], bare2: [], bare2hl: [], cold: [], warm: [], edit: []}
+    let coldRss = 0
+    let editRss = 0
+    for (let run = 0; run < repeat; run++) {
+      process.stderr.write(`build bench: ${size} files, run ${run + 1}/${repeat}\n`)
+      times.bare1.push(bare(content, path.join(dir, 'bare-out'), 1, false).ms)
+      times.bare2.push(bare(content, path.join(dir, 'bare-out'), 2, false).ms)
+      times.bare2hl.push(bare(content, path.join(dir, 'bare-out'), 2, true).ms)
+      rmSync(path.join(dir, 'out'), {recursive: true, force: true})
+      rmSync(path.join(dir, '.tagpress'), {recursive: true, force: true})
+      const cold = tagpress(dir, '--clean')
+      times.cold.push(cold.timings.total)
+      coldRss = Math.max(coldRss, cold.maxRssKB)
+      times.warm.push(tagpress(dir).timings.total)
+      const edited = path.join(content, 'part-3', 'chapter-4', readdirFirst(path.join(content, 'part-3', 'chapter-4')))
+      appendFileSync(edited, `\nEdited in run ${run}: one more sentence for the rebuild.\n`)
+      const edit = tagpress(dir)
+      if (edit.compiled !== 1) throw new Error('expected one file recompiled, got ' + edit.compiled)
+      times.edit.push(edit.timings.total)
+      editRss = Math.max(editRss, edit.maxRssKB)
+    }
+    const m = Object.fromEntries(Object.entries(times).map(([key, values]) => [key, median(values)]))
+    rows.push({size, runs: repeat, ...m, coldRss, editRss})
+  }
+  return rows
+}
+
+/** The first Markdown file of a folder in name order: a stable file to edit. */
+function readdirFirst(dir) {
+  return readdirSync(dir).filter((name) => name.endsWith('.md')).sort()[0]
+}
+
+export function formatBuild(rows) {
+  const lines = [
+    '| files | bare, 1 thread | bare, 2 threads | bare + highlighter, 2 threads | tagpress cold (all outputs) | cold ÷ bare 2 threads (+hl) | warm, nothing changed | one-edit rebuild | peak RSS cold / edit |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'
+  ]
+  for (const row of rows) {
+    lines.push(
+      `| ${row.size.toLocaleString('en')} | ${seconds(row.bare1)} | ${seconds(row.bare2)} | ${seconds(row.bare2hl)} | ${seconds(row.cold)} | ${(row.cold / row.bare2).toFixed(2)}× (${(row.cold / row.bare2hl).toFixed(2)}×) | ${seconds(row.warm)} | ${seconds(row.edit)} | ${megabytes(row.coldRss)} / ${megabytes(row.editRss)} |`
+    )
+  }
+  return lines.join('\n')
+}

@@ -1,0 +1,19 @@
+// `npm run bench`: every benchmark suite in one run, printed as Markdown
+// tables (copied into docs/benchmarks.md with the machine line).
+// Options: --only build, --sizes 1000,10000, --runs 5.
+import {parseArgs} from 'node:util'
+import {benchBuild, formatBuild} from './build-bench.js'
+import {machine} from './lib.js'
+
+const {values} = parseArgs({
+  options: {only: {type: 'string'}, sizes: {type: 'string'}, runs: {type: 'string'}}
+})
+const only = values.only ? new Set(values.only.split(',')) : undefined
+const sizes = (values.sizes ?? '1000,10000').split(',').map(Number)
+const runs = Number(values.runs ?? 5)
+
+console.log(`Machine: ${machine()}\n`)
+if (!only || only.has('build')) {
+  console.log('## Build\n')
+  console.log(formatBuild(await benchBuild({sizes, runs})) + '\n')
+}

@@ -1,0 +1,27 @@
+/**
+ * The theme's browser entry: styles plus small, independent enhancements.
+ * Pages work without it (except search and the drawer); each init is a no-op
+ * when its markup is absent.
+ */
+import './styles/vars.css'
+import './styles/base.css'
+import './styles/layout.css'
+import './styles/content.css'
+import './styles/code-tokens.css'
+import './styles/qa.css'
+import {initCode} from './code'
+import {initDrawer, revealCurrentNavItem} from './drawer'
+import {initSearchOpen} from './search-open'
+import {initTables} from './tables'
+import {initTaskLists} from './task-lists'
+import {initTheme} from './theme'
+import {initToc} from './toc'
+
+initTheme()
+initSearchOpen()
+initDrawer()
+revealCurrentNavItem()
+initToc()
+initCode()
+initTables()
+initTaskLists()
