@@ -19,7 +19,7 @@ describe.runIf(run)('the built site in a browser', () => {
   let base: string
 
   beforeAll(async () => {
-    project = Project.copyOf(path.join(repo, 'content'))
+    project = Project.copyOf(repo)
     const result = project.run('build')
     if (result.status !== 0) throw new Error('build failed:\n' + result.stderr)
     const served = await serveSite(path.join(project.dir, 'out', 'site'))

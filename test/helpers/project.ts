@@ -1,5 +1,5 @@
 import {spawnSync} from 'node:child_process'
-import {cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
@@ -14,9 +14,12 @@ export class Project {
     for (const [name, text] of Object.entries(files)) this.write(name, text)
   }
 
-  static copyOf(folder: string): Project {
+  /** A copy of a project folder's `content/` and config. */
+  static copyOf(root: string): Project {
     const project = new Project()
-    cpSync(folder, path.join(project.dir, 'content'), {recursive: true})
+    cpSync(path.join(root, 'content'), path.join(project.dir, 'content'), {recursive: true})
+    const config = path.join(root, 'tagpress.config.json')
+    if (existsSync(config)) cpSync(config, path.join(project.dir, 'tagpress.config.json'))
     return project
   }
 

@@ -9,7 +9,7 @@ import {UserError} from '../errors.js'
 import {writeAtomicSync} from '../fs/atomic.js'
 import {writeConcat, type ConcatState} from '../outputs/concat.js'
 import {searchIndexName, writeSite, type SitePage, type SiteState} from '../outputs/site.js'
-import {loadTheme} from '../site/theme.js'
+import {resolveTheme} from '../site/theme.js'
 import {toolKey, toolVersion} from '../version.js'
 import {BuildCache, type CompiledMeta} from './cache.js'
 import {runCompileTask, type CompileTask, type CompileTaskContext} from './compile-task.js'
@@ -232,7 +232,8 @@ async function writeOutputs(
   const previous = readState(stateFile, config.out)
   const times = sourceTimes(config.content, chosen.map((item) => item.source))
   const pages: SitePage[] = chosen.map(({source, key, meta, frozen}) => ({source, key, meta, time: times.get(source) ?? 0, ...(frozen ? {frozen} : {})}))
-  const site = await writeSite(config, pages, cache, loadTheme(), previous?.site, progress)
+  const theme = await resolveTheme(config.root, stateDir)
+  const site = await writeSite(config, pages, cache, theme, previous?.site, progress)
 
   const concat = writeConcat(
     concatOutputs.map(({name, file}) => ({name, file: path.join(config.out, file), previous: previous?.concat[name]})),

@@ -147,7 +147,7 @@ function searchEntries(
   tree.children.forEach((node, index) => {
     if (node.type === 'heading' || node.type === 'yaml') return
     const section = rootSections[index] ?? -1
-    const text = toString(node as Nodes).replace(/\s+/g, ' ').trim()
+    const text = plainText(node as Nodes)
     if (section < 0 || sections[section]?.level === 0) intro = clip(intro + ' ' + text)
     else texts[section] = clip(texts[section] + ' ' + text)
   })
@@ -178,6 +178,22 @@ function searchEntries(
     })
   }
   return entries
+}
+
+const phrasing = new Set(['emphasis', 'strong', 'delete', 'link', 'linkReference', 'tagPhrase'])
+
+/** The text of a node with a space between blocks, cells and items (mdast-util-to-string runs them together). */
+function plainText(node: Nodes): string {
+  const parts: string[] = []
+  const visit = (current: Nodes): void => {
+    if ('value' in current && current.type !== 'html' && current.type !== 'yaml') parts.push(current.value)
+    else if ('children' in current) {
+      for (const child of current.children) visit(child as Nodes)
+      if (!phrasing.has(current.type)) parts.push(' ')
+    }
+  }
+  visit(node)
+  return parts.join('').replace(/\s+/g, ' ').trim()
 }
 
 function clip(text: string): string {

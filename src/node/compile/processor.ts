@@ -10,6 +10,7 @@ import {tagToHast} from '../../../plugins/mdast-util-tag/index.js'
 import rehypeAnchors from '../../../plugins/rehype-anchors/index.js'
 import rehypeCode, {type Highlight} from '../../../plugins/rehype-code/index.js'
 import rehypeLinks, {type Options as LinkOptions} from '../../../plugins/rehype-links/index.js'
+import rehypeTaskLabels from '../../../plugins/rehype-task-labels/index.js'
 import remarkMatter from '../../../plugins/remark-matter/index.js'
 import remarkQa from '../../../plugins/remark-qa/index.js'
 import remarkReaders from '../../../plugins/remark-readers/index.js'
@@ -42,6 +43,7 @@ export function createProcessor(options: ProcessorOptions): TagpressProcessor {
     .use(remarkRehype, {allowDangerousHtml: true, handlers: tagToHast})
     .use(rehypeCode, {highlight: options.highlight})
     .use(rehypeAnchors)
+    .use(rehypeTaskLabels)
     .use(rehypeLinks, {resolve: options.resolve})
     .use(rehypeStringify, {allowDangerousHtml: true}) as unknown as TagpressProcessor
 }

@@ -1,7 +1,8 @@
 /**
- * One document of the client-side search index (`search-index.json` is
- * `{"version":1,"docs":SearchEntry[]}`): every page, every section and every
- * Q/A pair, so search finds a question as readily as a title.
+ * One document of the client-side search index, `search-index.jsonl`: one
+ * entry per line (each page's lines are a segment the build can reuse), for
+ * every page, every section and every Q/A pair, so search finds a question
+ * as readily as a title.
  */
 export interface SearchEntry {
   /** Unique: `<file_id>` for pages, `<file_id>#<anchor>` for sections and Q/A. */
