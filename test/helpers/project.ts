@@ -1,4 +1,5 @@
 import {spawnSync} from 'node:child_process'
+import {createHash} from 'node:crypto'
 import {cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -50,13 +51,16 @@ export class Project {
     return readFileSync(path.join(this.dir, name), 'utf8')
   }
 
-  /** Every file under a folder of the project with its bytes, for byte-for-byte comparison. */
-  snapshot(folder = 'out'): Map<string, Buffer> {
+  /**
+   * Every file under a folder of the project with the SHA-256 of its bytes, for
+   * byte-for-byte comparison (a mismatch diff names the files that differ).
+   */
+  snapshot(folder = 'out'): Map<string, string> {
     const root = path.join(this.dir, folder)
-    const files = new Map<string, Buffer>()
+    const files = new Map<string, string>()
     for (const entry of readdirSync(root, {recursive: true, encoding: 'utf8'}).sort()) {
       const file = path.join(root, entry)
-      if (statSync(file).isFile()) files.set(entry, readFileSync(file))
+      if (statSync(file).isFile()) files.set(entry, createHash('sha256').update(readFileSync(file)).digest('hex'))
     }
     return files
   }

@@ -1,6 +1,8 @@
+import {execFileSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {existsSync, readFileSync, statSync} from 'node:fs'
 import {availableParallelism} from 'node:os'
+import type {ResourceLimits} from 'node:worker_threads'
 import path from 'node:path'
 import type {Settings} from '../../../plugins/remark-matter/index.js'
 import type {FileMessage} from '../compile/types.js'
@@ -9,10 +11,10 @@ import {UserError} from '../errors.js'
 import {writeAtomicSync} from '../fs/atomic.js'
 import {writeConcat, type ConcatState} from '../outputs/concat.js'
 import {searchIndexName, writeSite, type SitePage, type SiteState} from '../outputs/site.js'
-import {resolveTheme} from '../site/theme.js'
+import {resolveTheme, type Theme} from '../site/theme.js'
 import {toolKey, toolVersion} from '../version.js'
-import {BuildCache, type CompiledMeta} from './cache.js'
-import {runCompileTask, type CompileTask, type CompileTaskContext} from './compile-task.js'
+import {BuildCache, type CompiledMeta, type FileEntry} from './cache.js'
+import type {CompileTask, CompileTaskContext} from './compile-task.js'
 import {checkLinks} from './link-check.js'
 import {WorkerPool} from './pool.js'
 import {Progress} from './progress.js'
@@ -69,11 +71,16 @@ interface Chosen {
 }
 
 interface BuildState {
-  version: 1
+  version: 2
   out: string
   buildId: string
+  gitHead: string
+  /** Content assets the site copied: `[source, size, mtimeMs]`. */
+  assets: Array<[string, number, number]>
   site: SiteState
   concat: Record<string, ConcatState>
+  /** What the build reported, returned again when nothing has changed since. */
+  result: {errors: number; keptLastGood: number; pages: number; records: BuildStats['records']; problems: SourceMessages[]}
 }
 
 /** Concatenated outputs: the three datasets and the search index. */
@@ -83,6 +90,15 @@ const concatOutputs = [
   {name: 'qa', file: 'datasets/qa.jsonl'},
   {name: 'search', file: 'site/' + searchIndexName}
 ] as const
+
+/**
+ * Heap limits for compile workers: a compile needs little, and V8 otherwise
+ * lets each thread's heap grow far beyond it (peak memory is a target).
+ * `TAGPRESS_WORKER_HEAP_MB` overrides the old generation's limit.
+ */
+function workerLimits(): ResourceLimits {
+  return {maxOldGenerationSizeMb: Number(process.env.TAGPRESS_WORKER_HEAP_MB) || 128, maxYoungGenerationSizeMb: Number(process.env.TAGPRESS_WORKER_YOUNG_MB) || 32}
+}
 
 /** Compile in the main thread below this many files: starting workers costs more. */
 const workerThreshold = 24
@@ -99,34 +115,66 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   if (!existsSync(config.content)) throw new UserError('No content folder at ' + config.content + ' (set `content` in tagpress.config.json or pass --content)')
   const stateDir = path.join(config.root, '.tagpress')
   const cache = new BuildCache(stateDir, options.clean === true)
-  const tool = toolKey()
-  const configKey = hash(JSON.stringify({base: config.site.base}))
+  const fingerprint = hash(JSON.stringify([toolKey(), config.site.base, config.folders]))
+  const sameTool = cache.index.fingerprint === fingerprint
   const sources = scanContent(config.content)
+  const folders = folderRules(config.folders)
   const scanned = performance.now()
 
-  // Plan: reuse every compile whose inputs are unchanged, compile the rest.
-  const metas = new Map<string, CompiledMeta>()
+  // Plan: a source whose size, time and settings are unchanged keeps its key; changed ones are hashed.
   const keys = new Map<string, string>()
   const hashes = new Map<string, string>()
-  const tasks: CompileTask[] = []
-  const entries: BuildCache['index']['files'] = {}
+  const values = new Map<string, string>()
+  const entries: Record<string, FileEntry> = {}
+  let unchanged = sameTool && !options.clean && sources.length === Object.keys(cache.index.files).length
   for (const stat of sources) {
-    const defaults = folderDefaults(config.folders, stat.source)
+    const defaults = folderDefaults(folders, stat.source)
     const old = cache.index.files[stat.source]
-    let value: string | undefined
     let sourceHash: string
     if (old && old.size === stat.size && old.mtimeMs === stat.mtimeMs) sourceHash = old.hash
     else {
-      value = readFileSync(path.join(config.content, stat.source), 'utf8')
+      const value = readFileSync(path.join(config.content, stat.source), 'utf8')
+      values.set(stat.source, value)
       sourceHash = hash(value, 64)
     }
-    const key = BuildCache.key(tool, configKey, stat.source, sourceHash, defaults)
+    const key = sameTool && old?.hash === sourceHash ? old.key : BuildCache.key(fingerprint, stat.source, sourceHash, defaults)
+    if (key !== old?.key) unchanged = false
     keys.set(stat.source, key)
     hashes.set(stat.source, sourceHash)
-    entries[stat.source] = {size: stat.size, mtimeMs: stat.mtimeMs, hash: sourceHash, key, ...(old?.good ? {good: old.good} : {})}
-    const meta = cache.index.meta[key]
-    if (!options.clean && meta && assetsUnchanged(config.content, meta) && cache.has(key)) metas.set(stat.source, meta)
-    else tasks.push({source: stat.source, key, value: value ?? readFileSync(path.join(config.content, stat.source), 'utf8'), defaults})
+    entries[stat.source] = {size: stat.size, mtimeMs: stat.mtimeMs, hash: sourceHash, key, ...(old?.good ? {good: old.good} : {}), ...(old?.messages && key === old.key ? {messages: true as const} : {})}
+  }
+
+  const theme = write ? await resolveTheme(config.root, stateDir) : undefined
+  const buildId = hash([toolVersion, fingerprint, theme?.key ?? '', JSON.stringify(config.site), options.drafts ? 'drafts' : '', ...sources.map((stat) => stat.source + ' ' + hashes.get(stat.source))].join('\n'), 64)
+
+  // Nothing changed since the last build of this out/: its result stands.
+  const stateFile = path.join(stateDir, 'build-state.json')
+  const previous = write ? readState(stateFile, config.out) : undefined
+  if (unchanged && previous && previous.buildId === buildId && previous.gitHead === gitHead(config.content) && assetsIntact(config.content, previous)) {
+    const finished = performance.now()
+    return {
+      ok: previous.result.errors === 0,
+      buildId,
+      problems: previous.result.problems,
+      stats: {
+        files: sources.length, compiled: 0, reused: sources.length, errors: previous.result.errors, keptLastGood: previous.result.keptLastGood,
+        pages: previous.result.pages, pagesWritten: 0, records: previous.result.records,
+        timings: {scan: scanned - started, compile: 0, outputs: 0, total: finished - started}, maxRssKB: process.resourceUsage().maxRSS
+      }
+    }
+  }
+
+  const metas = new Map<string, CompiledMeta>()
+  const tasks: CompileTask[] = []
+  for (const stat of sources) {
+    const key = keys.get(stat.source) as string
+    const meta = options.clean ? undefined : cache.meta(key)
+    if (meta && assetsUnchanged(config.content, meta) && cache.has(key)) metas.set(stat.source, meta)
+    else {
+      const value = values.get(stat.source) ?? readFileSync(path.join(config.content, stat.source), 'utf8')
+      const previous = cache.index.files[stat.source]?.key
+      tasks.push({source: stat.source, key, value, defaults: folderDefaults(folders, stat.source), ...(previous && previous !== key ? {previous} : {})})
+    }
   }
 
   await compileAll(tasks, {contentDir: config.content, base: config.site.base, stateDir}, cache, options, progress, metas)
@@ -144,25 +192,26 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     const key = keys.get(source) as string
     const messages = [...meta.messages, ...(linkProblems.get(source) ?? [])].sort((a, b) => a.line - b.line || a.column - b.column)
     const failed = messages.some((message) => message.fatal)
-    if (messages.length > 0) problems.push({source, messages})
-    const entry = entries[source]
+    const entry = entries[source] as FileEntry
+    if (messages.length > 0) {
+      problems.push({source, messages})
+      entry.messages = true
+    } else delete entry.messages
     if (!failed) {
-      if (entry) entry.good = key
+      entry.good = key
       if (published.has(meta.fileId)) chosen.push({source, key, meta})
       continue
     }
     keptLastGood++
-    const good = entry?.good
-    const goodMeta = good ? cache.index.meta[good] : undefined
+    const good = entry.good
+    const goodMeta = good ? cache.meta(good) : undefined
     if (good && goodMeta && cache.has(good) && (options.drafts || !goodMeta.settings.draft)) chosen.push({source, key: good, meta: goodMeta, frozen: true})
   }
 
-  // The cache index keeps summaries of every live key (current and last good).
-  cache.index.files = entries
-  for (const [source, meta] of metas) cache.index.meta[keys.get(source) as string] = meta
+  cache.index = {version: 2, fingerprint, files: entries}
+  for (const [source, meta] of metas) if (cache.meta(keys.get(source) as string) !== meta) cache.setMeta(keys.get(source) as string, meta)
   cache.save()
 
-  const buildId = hash([toolVersion, tool, configKey, JSON.stringify(config.site), ...sources.map((stat) => stat.source + ' ' + hashes.get(stat.source))].join('\n'), 64)
   const stats: BuildStats = {
     files: sources.length,
     compiled: tasks.length,
@@ -175,8 +224,13 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     timings: {scan: scanned - started, compile: compiled - scanned, outputs: 0, total: 0},
     maxRssKB: 0
   }
-  if (write) {
-    await writeOutputs(config, stateDir, cache, chosen, buildId, hashes, stats, progress)
+  if (write && theme) {
+    await writeOutputs(config, stateFile, previous, theme, cache, chosen, buildId, hashes, new Map(sources.map((stat) => [stat.source, stat.mtimeMs])), stats, progress)
+    const state = readStateFile(stateFile)
+    if (state) {
+      state.result = {errors: stats.errors, keptLastGood, pages: stats.pages, records: stats.records, problems}
+      writeAtomicSync(stateFile, JSON.stringify(state))
+    }
   }
   const finished = performance.now()
   stats.timings.outputs = finished - compiled
@@ -198,12 +252,14 @@ async function compileAll(
   let done = 0
   const threads = Math.min(options.workers ?? availableParallelism(), Math.ceil(tasks.length / 8))
   if (tasks.length < workerThreshold || threads < 2) {
+    // Loaded only when something must be compiled: a warm build never pays for the pipeline's modules.
+    const {runCompileTask} = await import('./compile-task.js')
     for (const task of tasks) {
       metas.set(task.source, await runCompileTask(task, context, cache))
       progress.tick(++done)
     }
   } else {
-    const pool = new WorkerPool<CompiledMeta>(new URL('./worker.js', import.meta.url), threads, context)
+    const pool = new WorkerPool<CompiledMeta>(new URL('./worker.js', import.meta.url), threads, context, workerLimits())
     try {
       await Promise.all(
         tasks.map(async (task) => {
@@ -220,19 +276,19 @@ async function compileAll(
 
 async function writeOutputs(
   config: Config,
-  stateDir: string,
+  stateFile: string,
+  previous: BuildState | undefined,
+  theme: Theme,
   cache: BuildCache,
   chosen: Chosen[],
   buildId: string,
   hashes: Map<string, string>,
+  mtimes: Map<string, number>,
   stats: BuildStats,
   progress: Progress
 ): Promise<void> {
-  const stateFile = path.join(stateDir, 'build-state.json')
-  const previous = readState(stateFile, config.out)
-  const times = sourceTimes(config.content, chosen.map((item) => item.source))
+  const times = sourceTimes(config.content, new Map(chosen.map((item) => [item.source, mtimes.get(item.source) ?? 0])))
   const pages: SitePage[] = chosen.map(({source, key, meta, frozen}) => ({source, key, meta, time: times.get(source) ?? 0, ...(frozen ? {frozen} : {})}))
-  const theme = await resolveTheme(config.root, stateDir)
   const site = await writeSite(config, pages, cache, theme, previous?.site, progress)
 
   const concat = writeConcat(
@@ -259,36 +315,73 @@ async function writeOutputs(
     sources: Object.fromEntries([...hashes].map(([source, sourceHash]) => [source, sourceHash]))
   }
   writeAtomicSync(path.join(config.out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n')
-  const state: BuildState = {version: 1, out: config.out, buildId, site: site.state, concat}
-  writeAtomicSync(stateFile, JSON.stringify(state))
-
   stats.pagesWritten = site.written
   stats.records = {
     blocks: concat.blocks?.records ?? 0,
     chapters: concat.chapters?.records ?? 0,
     qa: concat.qa?.records ?? 0
   }
+  const assets = chosen.flatMap(({meta}) => meta.assets.map((asset): [string, number, number] => [asset.source, asset.size, asset.mtimeMs]))
+  const state: BuildState = {
+    version: 2, out: config.out, buildId, gitHead: gitHead(config.content), assets, site: site.state, concat,
+    result: {errors: 0, keptLastGood: 0, pages: stats.pages, records: stats.records, problems: []}
+  }
+  writeAtomicSync(stateFile, JSON.stringify(state))
 }
 
 /** The previous build's state, if it describes the `out/` that is there now (else everything is rewritten). */
 function readState(file: string, out: string): BuildState | undefined {
+  const state = readStateFile(file)
+  if (!state || state.out !== out) return undefined
   try {
-    const state = JSON.parse(readFileSync(file, 'utf8')) as BuildState
     const manifest = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')) as {build_id?: string}
-    return state.version === 1 && state.out === out && manifest.build_id === state.buildId ? state : undefined
+    return manifest.build_id === state.buildId ? state : undefined
   } catch {
     return undefined
   }
 }
 
-/** Folder defaults from the config: every folder containing the file, outermost first. */
-function folderDefaults(folders: Config['folders'], source: string): Settings {
+function readStateFile(file: string): BuildState | undefined {
+  try {
+    const state = JSON.parse(readFileSync(file, 'utf8')) as BuildState
+    return state.version === 2 ? state : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** The commit checked out, so a commit that changes no content still refreshes "last updated". */
+function gitHead(dir: string): string {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], {cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim()
+  } catch {
+    return ''
+  }
+}
+
+function assetsIntact(contentDir: string, state: BuildState): boolean {
+  return state.assets.every(([source, size, mtimeMs]) => {
+    const stat = statSync(path.join(contentDir, source), {throwIfNoEntry: false})
+    return stat?.size === size && stat.mtimeMs === mtimeMs
+  })
+}
+
+interface FolderRule {
+  folder: string
+  settings: Settings
+}
+
+/** The config's folder defaults, normalized and sorted outermost first, once per build. */
+function folderRules(folders: Config['folders']): FolderRule[] {
+  return Object.entries(folders)
+    .map(([folder, settings]) => ({folder: folder.replace(/^\.?\/+|\/+$/g, ''), settings}))
+    .sort((a, b) => a.folder.length - b.folder.length)
+}
+
+/** Folder defaults for a file: every folder rule containing it, outermost first. */
+function folderDefaults(rules: FolderRule[], source: string): Settings {
   const settings: Settings = {}
-  const entries = Object.entries(folders)
-    .map(([folder, value]) => [folder.replace(/^\.?\/+|\/+$/g, ''), value] as const)
-    .filter(([folder]) => folder === '' || source.startsWith(folder + '/'))
-    .sort(([a], [b]) => a.length - b.length)
-  for (const [, value] of entries) Object.assign(settings, value)
+  for (const rule of rules) if (rule.folder === '' || source.startsWith(rule.folder + '/')) Object.assign(settings, rule.settings)
   return settings
 }
 

@@ -1,5 +1,6 @@
 import {createHash} from 'node:crypto'
-import {readFileSync, readdirSync, rmSync, existsSync} from 'node:fs'
+import {readFileSync, rmSync} from 'node:fs'
+import {UserError} from '../errors.js'
 import path from 'node:path'
 import {writeAtomicSync} from '../fs/atomic.js'
 import type {CompiledFile} from '../compile/types.js'
@@ -9,10 +10,10 @@ export const partNames = ['html', 'blocks', 'chapters', 'qa', 'search', 'detail'
 export type PartName = (typeof partNames)[number]
 
 /** A compiled file without its large parts: what the build keeps in memory (and in the index) for every file. */
-export type CompiledMeta = Omit<CompiledFile, 'html' | 'records' | 'search' | 'sections' | 'qa'>
+export type CompiledMeta = Omit<CompiledFile, 'html' | 'records' | 'search' | 'sections' | 'qa' | 'code'>
 
 /** The parts read back only when a page is rendered or a deck or tree is written. */
-export type CompiledDetail = Pick<CompiledFile, 'sections' | 'qa'>
+export type CompiledDetail = Pick<CompiledFile, 'sections' | 'qa' | 'code'>
 
 /** One source file in the cache index. */
 export interface FileEntry {
@@ -24,47 +25,68 @@ export interface FileEntry {
   key: string
   /** Cache key of its last compile without errors (its "last good output"). */
   good?: string
+  /** Whether its latest compile had messages (so a build that reuses it still reports them). */
+  messages?: true
 }
 
+/** The small index read by every build: which compile each source has. */
 export interface CacheIndex {
-  version: 1
+  version: 2
+  /** Tool and config the keys were made with: when it changes, every key is recomputed. */
+  fingerprint: string
   files: Record<string, FileEntry>
-  /** Summaries (meta) per cache key, for every key some entry points at. */
-  meta: Record<string, CompiledMeta>
 }
 
 const header = 'tagpress-cache-1\n'
 
 /**
- * The build cache in `.tagpress/cache/`: one file per compiled source
- * (keyed by tool, config and content), and an index of sources and summaries.
+ * The build cache in `.tagpress/cache/`: one file per compiled source (keyed
+ * by tool, config and content), a small index of sources (`files.json`, read
+ * by every build) and the summaries of compiles (`meta.json`, read only when
+ * something changed).
  */
 export class BuildCache {
   readonly dir: string
   index: CacheIndex
+  private metas: Record<string, CompiledMeta> | undefined
+  private metasChanged = false
 
   constructor(stateDir: string, clean: boolean) {
     this.dir = path.join(stateDir, 'cache')
-    this.index = clean ? emptyIndex() : readIndex(path.join(this.dir, 'index.json'))
+    this.index = clean ? emptyIndex() : readIndex(path.join(this.dir, 'files.json'))
+    if (clean) this.metas = {}
   }
 
   /** The key of one compile: the same inputs give the same key, on any machine. */
-  static key(toolKey: string, configKey: string, source: string, hash: string, defaults: unknown): string {
-    return createHash('sha256').update([toolKey, configKey, source, hash, JSON.stringify(defaults)].join('\0')).digest('hex').slice(0, 40)
+  static key(fingerprint: string, source: string, hash: string, defaults: unknown): string {
+    return createHash('sha256').update([fingerprint, source, hash, JSON.stringify(defaults)].join('\0')).digest('hex').slice(0, 40)
+  }
+
+  /** The summary of a cached compile (loads the summaries on first use). */
+  meta(key: string): CompiledMeta | undefined {
+    this.metas ??= readMetas(path.join(this.dir, 'meta.json'))
+    return this.metas[key]
+  }
+
+  setMeta(key: string, meta: CompiledMeta): void {
+    this.metas ??= readMetas(path.join(this.dir, 'meta.json'))
+    this.metas[key] = meta
+    this.metasChanged = true
   }
 
   file(key: string): string {
     return path.join(this.dir, 'files', key.slice(0, 2), key)
   }
 
+  /** Whether a compile is cached (its file is trusted to exist; `readParts` says so clearly if it does not). */
   has(key: string): boolean {
-    return this.index.meta[key] !== undefined && existsSync(this.file(key))
+    return this.meta(key) !== undefined
   }
 
   /** Serialize a compiled file: a summary line, then the large parts back to back. */
   static encode(compiled: CompiledFile): {meta: CompiledMeta; data: string} {
-    const {html, records, search, sections, qa, ...meta} = compiled
-    const detail: CompiledDetail = {sections, qa}
+    const {html, records, search, sections, qa, code, ...meta} = compiled
+    const detail: CompiledDetail = {sections, qa, code}
     const parts: Record<PartName, string> = {
       html,
       blocks: records.blocks,
@@ -82,9 +104,23 @@ export class BuildCache {
     writeAtomicSync(this.file(key), data)
   }
 
+  /** The detail part of a cached compile, if it is there. */
+  readDetail(key: string): CompiledDetail | undefined {
+    try {
+      return JSON.parse(this.readParts(key).detail) as CompiledDetail
+    } catch {
+      return undefined
+    }
+  }
+
   /** Read the large parts of a cached compile. */
   readParts(key: string): Record<PartName, string> {
-    const text = readFileSync(this.file(key), 'utf8')
+    let text: string
+    try {
+      text = readFileSync(this.file(key), 'utf8')
+    } catch {
+      throw new UserError('The build cache in ' + this.dir + ' is damaged (a file is missing); run the build again with --clean')
+    }
     if (!text.startsWith(header)) throw new Error('Corrupt cache file ' + this.file(key))
     const newline = text.indexOf('\n', header.length)
     const lengths = JSON.parse(text.slice(header.length, newline)) as number[]
@@ -98,42 +134,53 @@ export class BuildCache {
     return parts
   }
 
-  /** Save the index and delete cache files no entry points at. */
+  /** Save the index (and the summaries, when they changed), and delete cache files no entry points at. */
   save(): void {
+    writeAtomicSync(path.join(this.dir, 'files.json'), JSON.stringify(this.index))
+    if (!this.metasChanged || !this.metas) return
     const live = new Set<string>()
     for (const entry of Object.values(this.index.files)) {
       live.add(entry.key)
       if (entry.good) live.add(entry.good)
     }
-    for (const key of Object.keys(this.index.meta)) if (!live.has(key)) delete this.index.meta[key]
-    writeAtomicSync(path.join(this.dir, 'index.json'), JSON.stringify(this.index))
-    this.collect(live)
-  }
-
-  private collect(live: Set<string>): void {
-    const filesDir = path.join(this.dir, 'files')
-    let shards: string[]
-    try {
-      shards = readdirSync(filesDir)
-    } catch {
-      return
+    const kept: Record<string, CompactMeta> = {}
+    for (const key of live) {
+      const meta = this.metas[key]
+      if (meta) kept[key] = compact(meta)
     }
-    for (const shard of shards) {
-      for (const name of readdirSync(path.join(filesDir, shard))) {
-        if (!live.has(name)) rmSync(path.join(filesDir, shard, name), {force: true})
-      }
-    }
+    writeAtomicSync(path.join(this.dir, 'meta.json'), JSON.stringify(kept))
+    // Delete the compiles nothing points at any more.
+    for (const key of Object.keys(this.metas)) if (!live.has(key)) rmSync(this.file(key), {force: true})
   }
 }
 
+/** Summaries as stored: anchors as one space-joined string (slugs and ids have no spaces), which parses much faster. */
+type CompactMeta = Omit<CompiledMeta, 'anchors'> & {anchors: string}
+
+function compact(meta: CompiledMeta): CompactMeta {
+  return {...meta, anchors: meta.anchors.join(' ')}
+}
+
+function readMetas(file: string): Record<string, CompiledMeta> {
+  let stored: Record<string, CompactMeta>
+  try {
+    stored = JSON.parse(readFileSync(file, 'utf8')) as Record<string, CompactMeta>
+  } catch {
+    return {}
+  }
+  const metas: Record<string, CompiledMeta> = {}
+  for (const [key, meta] of Object.entries(stored)) metas[key] = {...meta, anchors: meta.anchors === '' ? [] : meta.anchors.split(' ')}
+  return metas
+}
+
 function emptyIndex(): CacheIndex {
-  return {version: 1, files: {}, meta: {}}
+  return {version: 2, fingerprint: '', files: {}}
 }
 
 function readIndex(file: string): CacheIndex {
   try {
     const index = JSON.parse(readFileSync(file, 'utf8')) as CacheIndex
-    return index.version === 1 && index.files && index.meta ? index : emptyIndex()
+    return index.version === 2 && index.files ? index : emptyIndex()
   } catch {
     // Missing or unreadable: start over (the cache is only ever a shortcut).
     return emptyIndex()

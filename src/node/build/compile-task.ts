@@ -1,5 +1,6 @@
 import type {Settings} from '../../../plugins/remark-matter/index.js'
 import {compileFile, type CompileContext} from '../compile/compile-file.js'
+import {rememberHighlights} from '../compile/highlight.js'
 import {BuildCache, type CompiledMeta} from './cache.js'
 
 export interface CompileTask {
@@ -8,6 +9,8 @@ export interface CompileTask {
   value: string
   key: string
   defaults: Settings
+  /** The key of this file's previous compile, whose highlighted code can be reused. */
+  previous?: string
 }
 
 export interface CompileTaskContext extends CompileContext {
@@ -20,6 +23,10 @@ export interface CompileTaskContext extends CompileContext {
  * the large parts never cross threads or stay in memory.
  */
 export async function runCompileTask(task: CompileTask, context: CompileTaskContext, cache: BuildCache): Promise<CompiledMeta> {
+  if (task.previous) {
+    const detail = cache.readDetail(task.previous)
+    if (detail?.code) rememberHighlights(detail.code)
+  }
   const compiled = await compileFile({source: task.source, value: task.value, defaults: task.defaults}, context)
   const {meta, data} = BuildCache.encode(compiled)
   cache.write(task.key, data)

@@ -1,4 +1,4 @@
-import {Worker} from 'node:worker_threads'
+import {Worker, type ResourceLimits} from 'node:worker_threads'
 
 interface Job<T> {
   message: unknown
@@ -18,9 +18,9 @@ export class WorkerPool<T> {
   private readonly workers: Worker[] = []
   private failure: Error | undefined
 
-  constructor(url: URL, size: number, workerData: unknown) {
+  constructor(url: URL, size: number, workerData: unknown, limits?: ResourceLimits) {
     for (let index = 0; index < size; index++) {
-      const worker = new Worker(url, {workerData})
+      const worker = new Worker(url, {workerData, ...(limits ? {resourceLimits: limits} : {})})
       worker.on('message', (value: {ok: true; value: T} | {ok: false; error: string}) => {
         const job = this.running.get(worker)
         this.running.delete(worker)

@@ -13,21 +13,26 @@ export interface SourceStat {
  * records in every dataset). Dot-files and `node_modules` are skipped.
  */
 export function scanContent(contentDir: string): SourceStat[] {
-  let entries: string[]
-  try {
-    entries = readdirSync(contentDir, {recursive: true, encoding: 'utf8'})
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
-    throw error
-  }
   const found: SourceStat[] = []
-  for (const entry of entries) {
-    if (!entry.toLowerCase().endsWith('.md')) continue
-    const source = path.sep === '/' ? entry : entry.split(path.sep).join('/')
-    if (source.split('/').some((part) => part.startsWith('.') || part === 'node_modules')) continue
-    const stat = statSync(path.join(contentDir, entry), {throwIfNoEntry: false})
-    if (!stat?.isFile()) continue
-    found.push({source, size: stat.size, mtimeMs: stat.mtimeMs})
+  // A hand-rolled walk: several times faster than `readdirSync({recursive: true})` on Node 20.
+  const walk = (dir: string, prefix: string): void => {
+    let entries
+    try {
+      entries = readdirSync(dir, {withFileTypes: true})
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && prefix === '') return
+      throw error
+    }
+    for (const entry of entries) {
+      const name = entry.name
+      if (name.startsWith('.') || name === 'node_modules') continue
+      if (entry.isDirectory()) walk(path.join(dir, name), prefix + name + '/')
+      else if (name.toLowerCase().endsWith('.md')) {
+        const stat = statSync(path.join(dir, name), {throwIfNoEntry: false})
+        if (stat?.isFile()) found.push({source: prefix + name, size: stat.size, mtimeMs: stat.mtimeMs})
+      }
+    }
   }
+  walk(contentDir, '')
   return found.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0))
 }

@@ -1,14 +1,14 @@
 import {execFileSync} from 'node:child_process'
-import {statSync} from 'node:fs'
 import path from 'node:path'
 
 /**
  * When each source last changed, in whole seconds: its last commit in git;
  * for a file with uncommitted changes the later of that and its file time;
  * outside git its file time. `SOURCE_DATE_EPOCH` is a floor. One `git log`
- * and one `git status` for the whole content folder.
+ * and one `git status` for the whole content folder; file times come from
+ * the scan (`sources` maps each source to its mtime in ms).
  */
-export function sourceTimes(contentDir: string, sources: readonly string[], env: NodeJS.ProcessEnv = process.env): Map<string, number> {
+export function sourceTimes(contentDir: string, sources: ReadonlyMap<string, number>, env: NodeJS.ProcessEnv = process.env): Map<string, number> {
   const floor = Number(env.SOURCE_DATE_EPOCH) || 0
   const committed = new Map<string, number>()
   const dirty = new Set<string>()
@@ -29,18 +29,13 @@ export function sourceTimes(contentDir: string, sources: readonly string[], env:
     for (const entry of status.split('\0')) if (entry.length > 3) dirty.add(strip(entry.slice(3)))
   }
   const times = new Map<string, number>()
-  for (const source of sources) {
+  for (const [source, mtimeMs] of sources) {
     const commit = committed.get(source)
     let time = commit ?? 0
-    if (commit === undefined || dirty.has(source)) time = Math.max(time, fileTime(path.join(contentDir, source)))
+    if (commit === undefined || dirty.has(source)) time = Math.max(time, Math.floor(mtimeMs / 1000))
     times.set(source, Math.max(time, floor))
   }
   return times
-}
-
-function fileTime(file: string): number {
-  const stat = statSync(file, {throwIfNoEntry: false})
-  return stat ? Math.floor(stat.mtimeMs / 1000) : 0
 }
 
 function gitTop(dir: string): string | undefined {

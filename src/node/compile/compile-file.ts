@@ -5,7 +5,7 @@ import {VFile} from 'vfile'
 import type {Settings} from '../../../plugins/remark-matter/index.js'
 import {rules, type RuleId} from '../../../plugins/report.js'
 import type {SearchEntry} from '../site/search-entry.js'
-import {highlight} from './highlight.js'
+import {highlight, highlightsOf} from './highlight.js'
 import {createProcessor, type TagpressProcessor} from './processor.js'
 import {blockRecord, chapterRecord, qaRecord} from './records.js'
 import {createResolver, fileIdOf, pagePathOf} from './resolve.js'
@@ -111,8 +111,19 @@ export async function compileFile(input: CompileInput, context: CompileContext):
     records: {blocks: lines(blocks), chapters: lines(chapters), qa: lines(qaLines)},
     counts: {blocks: blocks.length, chapters: chapters.length, qa: qaLines.length},
     search: searchEntries(context.base, fileId, pagePath, title, description, mdast, data),
-    messages: file.messages.map(toMessage).sort((a, b) => a.line - b.line || a.column - b.column)
+    messages: file.messages.map(toMessage).sort((a, b) => a.line - b.line || a.column - b.column),
+    code: highlightsOf(codeBlocks(mdast))
   }
+}
+
+function codeBlocks(tree: Root): Array<[string, string]> {
+  const blocks: Array<[string, string]> = []
+  const visit = (node: Nodes): void => {
+    if (node.type === 'code' && node.lang) blocks.push([node.lang, node.value])
+    else if ('children' in node) for (const child of node.children) visit(child as Nodes)
+  }
+  visit(tree)
+  return blocks
 }
 
 function lines(records: string[]): string {

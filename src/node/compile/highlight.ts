@@ -74,3 +74,24 @@ function canonical(lang: string): string | undefined {
   for (const [id, load] of Object.entries(bundledLanguages)) if (load === alias) return id
   return undefined
 }
+
+/** Highlighted code a previous compile produced, `[lang, code, html]`: reused without starting shiki. */
+export type HighlightEntry = [string, string, string]
+
+export function rememberHighlights(entries: readonly HighlightEntry[]): void {
+  for (const [lang, code, html] of entries) {
+    const id = canonical(lang)
+    if (id && memo.size < memoLimit) memo.set(id + '\0' + code, html)
+  }
+}
+
+/** The highlighted HTML of these code blocks, where this thread has it. */
+export function highlightsOf(blocks: ReadonlyArray<[string, string]>): HighlightEntry[] {
+  const entries: HighlightEntry[] = []
+  for (const [lang, code] of blocks) {
+    const id = canonical(lang)
+    const html = id ? memo.get(id + '\0' + code) : undefined
+    if (html !== undefined) entries.push([lang, code, html])
+  }
+  return entries
+}

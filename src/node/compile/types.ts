@@ -75,4 +75,6 @@ export interface CompiledFile {
   /** Search entries without base in their URLs (the base is added when the index is written). */
   search: SearchEntry[]
   messages: FileMessage[]
+  /** Highlighted code blocks, `[lang, code, html]`, so a recompile of an edited file need not start the highlighter. */
+  code: Array<[string, string, string]>
 }
