@@ -113,7 +113,7 @@ export default function remarkQa() {
         heading.data = {...heading.data, hProperties: {...properties, className: ['tp-question-heading']}}
       }
       mark(q, q.type === 'tagBlock' ? 'div' : 'span', 'tp-question', anchor)
-      mark(answer.node, answer.node.type === 'tagBlock' ? 'div' : 'span', 'tp-answer')
+      mark(answer.node, answer.node.type === 'tagBlock' ? 'div' : 'span', 'tp-answer', undefined, anchor)
       const start = q.position?.start
       return {
         question: text(question),
@@ -152,8 +152,9 @@ function checkTopic(found: Found, heading: Parent | undefined, file: VFile): voi
   mark(node, 'span', 'tp-topic')
 }
 
-function mark(node: Element, tagName: string, className: string, id?: string): void {
-  node.data = {...node.data, hName: tagName, hProperties: {className: [className], ...(id ? {id} : {})}}
+/** HTML for an element: its tag, class, id, and for an answer the id of its question (`data-question`). */
+function mark(node: Element, tagName: string, className: string, id?: string, question?: string): void {
+  node.data = {...node.data, hName: tagName, hProperties: {className: [className], ...(id ? {id} : {}), ...(question ? {dataQuestion: question} : {})}}
 }
 
 /** Every Q/A/T element in document order, with its ancestors and its root child's index. */

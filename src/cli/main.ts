@@ -1,7 +1,5 @@
 import {parseArgs} from 'node:util'
 import {UserError} from '../node/errors.js'
-import {runBuild} from './commands/build.js'
-import {runInit} from './commands/init.js'
 
 const usage = `tagpress: one tagged Markdown source for a website, training corpora and decks
 
@@ -9,8 +7,11 @@ Usage:
   tagpress build [--content DIR] [--out DIR] [--config FILE] [--clean] [--stats]
   tagpress check [--content DIR] [--config FILE] [--format text|json]
   tagpress init [DIR]
+  tagpress anki import DECK.apkg [-o FILE.jsonl]
+  tagpress export <blocks|chapters|qa|litgpt|text> [options]   (tagpress export --help)
+  tagpress mix A.jsonl:N B.jsonl:M [--seed S] [-o FILE]
 
-Options:
+Options of build and check:
   --content DIR   Markdown sources (default: content/)
   --out DIR       output folder (default: out/)
   --config FILE   config file (default: tagpress.config.json if present)
@@ -23,7 +24,7 @@ Options:
   -v, --version   the version
 `
 
-const options = {
+export const buildOptions = {
   content: {type: 'string'},
   out: {type: 'string'},
   config: {type: 'string'},
@@ -32,45 +33,54 @@ const options = {
   stats: {type: 'boolean'},
   format: {type: 'string'},
   workers: {type: 'string'},
-  help: {type: 'boolean', short: 'h'},
-  version: {type: 'boolean', short: 'v'}
+  help: {type: 'boolean', short: 'h'}
 } as const
 
-export type CliValues = ReturnType<typeof parse>['values']
+export type CliValues = ReturnType<typeof parseBuild>['values']
 
-function parse(argv: string[]) {
-  return parseArgs({args: argv, options, allowPositionals: true, strict: true})
+function parseBuild(argv: string[]) {
+  return parseArgs({args: argv, options: buildOptions, allowPositionals: false, strict: true})
+}
+
+/** Commands with their own options load their own module: `tagpress build` never loads the deck reader. */
+const commands: Record<string, (args: string[]) => Promise<number>> = {
+  build: async (args) => (await import('./commands/build.js')).runBuild(parseBuild(args).values, {write: true}),
+  check: async (args) => (await import('./commands/build.js')).runBuild(parseBuild(args).values, {write: false}),
+  init: async (args) => (await import('./commands/init.js')).runInit(args[0] ?? '.'),
+  anki: async (args) => (await import('./commands/anki.js')).runAnki(args),
+  export: async (args) => (await import('./commands/export.js')).runExport(args),
+  mix: async (args) => (await import('./commands/mix.js')).runMix(args)
 }
 
 async function main(argv: string[]): Promise<number> {
-  let parsed
-  try {
-    parsed = parse(argv)
-  } catch (error) {
-    process.stderr.write('tagpress: ' + (error as Error).message + '\n\n' + usage)
-    return 2
-  }
-  const {values, positionals} = parsed
-  if (values.version) {
+  const [command, ...rest] = argv
+  if (command === '-v' || command === '--version') {
     const {toolVersion} = await import('../node/version.js')
     process.stdout.write(toolVersion + '\n')
     return 0
   }
-  const [command, ...rest] = positionals
-  if (values.help || !command) {
+  if (!command || command === '-h' || command === '--help' || command === 'help') {
     process.stdout.write(usage)
-    return values.help ? 0 : 2
+    return command ? 0 : 2
   }
-  switch (command) {
-    case 'build':
-      return runBuild(values, {write: true})
-    case 'check':
-      return runBuild(values, {write: false})
-    case 'init':
-      return runInit(rest[0] ?? '.')
-    default:
-      process.stderr.write('tagpress: unknown command `' + command + '`\n\n' + usage)
+  const run = commands[command]
+  if (!run) {
+    process.stderr.write('tagpress: unknown command `' + command + '`\n\n' + usage)
+    return 2
+  }
+  if ((command === 'build' || command === 'check') && (rest.includes('-h') || rest.includes('--help'))) {
+    process.stdout.write(usage)
+    return 0
+  }
+  try {
+    return await run(rest)
+  } catch (error) {
+    // parseArgs rejects unknown options with a TypeError carrying a code.
+    if ((error as {code?: string}).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write('tagpress ' + command + ': ' + (error as Error).message + '\n\n' + usage)
       return 2
+    }
+    throw error
   }
 }
 

@@ -20,6 +20,7 @@ export async function runBuild(values: CliValues, mode: {write: boolean}): Promi
 
   if (format === 'json') process.stdout.write(problemsJson(result.problems, config.content) + '\n')
   else if (result.problems.length > 0) process.stderr.write(formatProblems(result.problems, config.content) + '\n')
+  if (format === 'text') for (const warning of result.warnings) process.stderr.write('tagpress: warning: ' + warning + '\n')
 
   const {stats} = result
   if (values.stats) process.stdout.write(JSON.stringify(stats) + '\n')

@@ -10,10 +10,12 @@ import type {Config} from '../config/types.js'
 import {UserError} from '../errors.js'
 import {writeAtomicSync} from '../fs/atomic.js'
 import {writeConcat, type ConcatState} from '../outputs/concat.js'
+import {buildOutputs} from '../outputs/registry.js'
+import type {PublishedFile} from '../outputs/types.js'
 import {searchIndexName, writeSite, type SitePage, type SiteState} from '../outputs/site.js'
 import {resolveTheme, type Theme} from '../site/theme.js'
 import {toolKey, toolVersion} from '../version.js'
-import {BuildCache, type CompiledMeta, type FileEntry} from './cache.js'
+import {BuildCache, type CompiledDetail, type CompiledMeta, type FileEntry} from './cache.js'
 import type {CompileTask, CompileTaskContext} from './compile-task.js'
 import {checkLinks} from './link-check.js'
 import {WorkerPool} from './pool.js'
@@ -59,6 +61,8 @@ export interface BuildResult {
   ok: boolean
   buildId: string
   problems: SourceMessages[]
+  /** Things worth knowing that are not errors (a deck note that lost its identity, a record over the context length). */
+  warnings: string[]
   stats: BuildStats
 }
 
@@ -79,6 +83,8 @@ interface BuildState {
   assets: Array<[string, number, number]>
   site: SiteState
   concat: Record<string, ConcatState>
+  /** Each later output's own state (see `BuildOutput`). */
+  outputs: Record<string, unknown>
   /** What the build reported, returned again when nothing has changed since. */
   result: {errors: number; keptLastGood: number; pages: number; records: BuildStats['records']; problems: SourceMessages[]}
 }
@@ -156,6 +162,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
       ok: previous.result.errors === 0,
       buildId,
       problems: previous.result.problems,
+      warnings: [],
       stats: {
         files: sources.length, compiled: 0, reused: sources.length, errors: previous.result.errors, keptLastGood: previous.result.keptLastGood,
         pages: previous.result.pages, pagesWritten: 0, records: previous.result.records,
@@ -166,6 +173,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
 
   const metas = new Map<string, CompiledMeta>()
   const tasks: CompileTask[] = []
+  const warnings: string[] = []
   for (const stat of sources) {
     const key = keys.get(stat.source) as string
     const meta = options.clean ? undefined : cache.meta(key)
@@ -225,7 +233,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     maxRssKB: 0
   }
   if (write && theme) {
-    await writeOutputs(config, stateFile, previous, theme, cache, chosen, buildId, hashes, new Map(sources.map((stat) => [stat.source, stat.mtimeMs])), stats, progress)
+    await writeOutputs(config, stateFile, previous, theme, cache, chosen, buildId, hashes, new Map(sources.map((stat) => [stat.source, stat.mtimeMs])), stats, progress, warnings)
     const state = readStateFile(stateFile)
     if (state) {
       state.result = {errors: stats.errors, keptLastGood, pages: stats.pages, records: stats.records, problems}
@@ -236,7 +244,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   stats.timings.outputs = finished - compiled
   stats.timings.total = finished - started
   stats.maxRssKB = process.resourceUsage().maxRSS
-  return {ok: stats.errors === 0, buildId, problems, stats}
+  return {ok: stats.errors === 0, buildId, problems, warnings, stats}
 }
 
 async function compileAll(
@@ -285,7 +293,8 @@ async function writeOutputs(
   hashes: Map<string, string>,
   mtimes: Map<string, number>,
   stats: BuildStats,
-  progress: Progress
+  progress: Progress,
+  warnings: string[]
 ): Promise<void> {
   const times = sourceTimes(config.content, new Map(chosen.map((item) => [item.source, mtimes.get(item.source) ?? 0])))
   const pages: SitePage[] = chosen.map(({source, key, meta, frozen}) => ({source, key, meta, time: times.get(source) ?? 0, ...(frozen ? {frozen} : {})}))
@@ -308,6 +317,25 @@ async function writeOutputs(
     const state = concat[name] as ConcatState
     outputs[file] = {records: state.records, bytes: state.bytes, sha256: state.sha256}
   }
+
+  // Decks, LitGPT corpora, trees: each from the published files, each with its own state.
+  const published: PublishedFile[] = pages.map((page) => ({
+    source: page.source,
+    key: page.key,
+    meta: page.meta,
+    time: page.time,
+    detail: () => JSON.parse(cache.readParts(page.key).detail) as CompiledDetail,
+    parts: () => cache.readParts(page.key)
+  }))
+  const outputStates: Record<string, unknown> = {}
+  for (const output of await buildOutputs()) {
+    const result = await output.write({
+      config, stateDir: path.dirname(stateFile), buildId, files: published, progress,
+      previous: previous?.outputs?.[output.name], warn: (message) => warnings.push(message)
+    })
+    for (const file of result.files) outputs[file.path] = {records: file.records, bytes: file.bytes, sha256: file.sha256}
+    if (result.state !== undefined) outputStates[output.name] = result.state
+  }
   const manifest = {
     tool: {name: 'tagpress', version: toolVersion},
     build_id: buildId,
@@ -323,7 +351,7 @@ async function writeOutputs(
   }
   const assets = chosen.flatMap(({meta}) => meta.assets.map((asset): [string, number, number] => [asset.source, asset.size, asset.mtimeMs]))
   const state: BuildState = {
-    version: 2, out: config.out, buildId, gitHead: gitHead(config.content), assets, site: site.state, concat,
+    version: 2, out: config.out, buildId, gitHead: gitHead(config.content), assets, site: site.state, concat, outputs: outputStates,
     result: {errors: 0, keptLastGood: 0, pages: stats.pages, records: stats.records, problems: []}
   }
   writeAtomicSync(stateFile, JSON.stringify(state))

@@ -1,6 +1,9 @@
 import {createHash} from 'node:crypto'
 import type {Nodes, Root} from 'mdast'
+import type {Element, ElementContent, Root as HastRoot} from 'hast'
+import {toHtml} from 'hast-util-to-html'
 import {toString} from 'mdast-util-to-string'
+import {walkElements} from '../../../plugins/hast-walk.js'
 import {VFile} from 'vfile'
 import type {Settings} from '../../../plugins/remark-matter/index.js'
 import {rules, type RuleId} from '../../../plugins/report.js'
@@ -47,9 +50,11 @@ export async function compileFile(input: CompileInput, context: CompileContext):
   resolvers.set(file, createResolver(context.contentDir, context.base, input.source, assets))
   const mdast = processor.parse(file)
   let html: string
+  let cards: Map<string, CardHtml>
   try {
     const hast = await processor.run(mdast, file)
     html = processor.stringify(hast, file)
+    cards = cardHtml(hast, context.base)
   } finally {
     resolvers.delete(file)
   }
@@ -103,7 +108,10 @@ export async function compileFile(input: CompileInput, context: CompileContext):
       answer: pair.answer,
       questionText: pair.questionText,
       section: pair.section,
-      line: pair.line
+      line: pair.line,
+      questionHtml: cards.get(pair.anchor)?.question ?? '',
+      answerHtml: cards.get(pair.anchor)?.answer ?? '',
+      media: cards.get(pair.anchor)?.media ?? []
     })),
     links: data.links ?? [],
     assets,
@@ -113,6 +121,50 @@ export async function compileFile(input: CompileInput, context: CompileContext):
     search: searchEntries(context.base, fileId, pagePath, title, description, mdast, data),
     messages: file.messages.map(toMessage).sort((a, b) => a.line - b.line || a.column - b.column),
     code: highlightsOf(codeBlocks(mdast))
+  }
+}
+
+interface CardHtml {
+  question: string
+  answer: string
+  media: string[]
+}
+
+/**
+ * Each Q/A pair's question and answer as HTML, cut from the page's own tree
+ * (so cards show exactly what the page shows), without the permalink anchor.
+ */
+function cardHtml(tree: HastRoot, base: string): Map<string, CardHtml> {
+  const cards = new Map<string, CardHtml>()
+  const get = (anchor: string): CardHtml => {
+    let card = cards.get(anchor)
+    if (!card) cards.set(anchor, (card = {question: '', answer: '', media: []}))
+    return card
+  }
+  walkElements(tree, (node) => {
+    const classes = node.properties.className
+    if (!Array.isArray(classes)) return
+    const isQuestion = classes.includes('tp-question')
+    const isAnswer = classes.includes('tp-answer')
+    if (!isQuestion && !isAnswer) return
+    const anchor = String(isQuestion ? node.properties.id : node.properties.dataQuestion)
+    const children = node.children.filter((child) => !(child.type === 'element' && Array.isArray(child.properties.className) && child.properties.className.includes('tp-anchor')))
+    const card = get(anchor)
+    const html = toHtml(children as ElementContent[], {allowDangerousHtml: true}).trim()
+    if (isQuestion) card.question = html
+    else card.answer = html
+    collectMedia(children, base, card.media)
+    return false
+  })
+  return cards
+}
+
+function collectMedia(nodes: ElementContent[], base: string, media: string[]): void {
+  for (const node of nodes) {
+    if (node.type !== 'element') continue
+    const src = node.tagName === 'img' ? node.properties.src : undefined
+    if (typeof src === 'string' && src.startsWith(base + 'assets/') && !media.includes(src.slice(base.length))) media.push(src.slice(base.length))
+    collectMedia((node as Element).children, base, media)
   }
 }
 

@@ -38,6 +38,11 @@ export interface QaInfo {
   questionText: string
   section: number
   line: number
+  /** The question and answer as HTML, rendered by the site's pipeline (highlighted code, resolved links). */
+  questionHtml: string
+  answerHtml: string
+  /** Content assets the question or answer shows (images), as site paths (`assets/x.1a2b3c4d.png`). */
+  media: string[]
 }
 
 /** A file copied into the site under a content-hashed name. */

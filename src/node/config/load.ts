@@ -37,8 +37,28 @@ const configSchema: Schema = {
       }
     },
     folders: {type: 'record', values: settings},
-    anki: {type: 'object', properties: {deck: {type: 'string'}, instruction: {type: 'string'}, answerIntro: {type: 'string'}}},
-    litgpt: {type: 'object', properties: {kinds: {type: 'array', items: {type: 'enum', values: ['qa', 'blocks', 'chapters']}}}},
+    anki: {
+      type: 'object',
+      properties: {
+        deck: {type: 'string'},
+        instruction: {type: 'string'},
+        answerIntro: {type: 'string'},
+        packages: {type: 'enum', values: ['project', 'folder', 'file']}
+      }
+    },
+    litgpt: {
+      type: 'object',
+      properties: {
+        kinds: {type: 'array', items: {type: 'enum', values: ['qa', 'blocks', 'chapters']}},
+        valFraction: {type: 'number', min: 0, max: 0.5},
+        seed: {type: 'number', integer: true},
+        contextLength: {type: 'number', integer: true, min: 16},
+        microBatchSize: {type: 'number', integer: true, min: 1},
+        textFileBytes: {type: 'number', integer: true, min: 1024},
+        tokenizer: {type: 'string'},
+        license: {type: 'string'}
+      }
+    },
     mongo: {type: 'object', properties: {uri: {type: 'string'}, db: {type: 'string'}}},
     llm: {
       type: 'object',
@@ -104,9 +124,19 @@ export async function loadConfig(cwd: string, overrides: Overrides = {}, env: No
     anki: {
       deck: (fromFile.anki?.deck as string | undefined) ?? projectName(root),
       ...(fromFile.anki?.instruction ? {instruction: fromFile.anki.instruction as string} : {}),
-      answerIntro: (fromFile.anki?.answerIntro as string | undefined) ?? ''
+      answerIntro: (fromFile.anki?.answerIntro as string | undefined) ?? '',
+      packages: (fromFile.anki?.packages as Config['anki']['packages'] | undefined) ?? 'project'
     },
-    litgpt: {kinds: (fromFile.litgpt?.kinds as Config['litgpt']['kinds'] | undefined) ?? ['qa', 'blocks', 'chapters']},
+    litgpt: {
+      kinds: (fromFile.litgpt?.kinds as Config['litgpt']['kinds'] | undefined) ?? ['qa', 'blocks', 'chapters'],
+      valFraction: (fromFile.litgpt?.valFraction as number | undefined) ?? 0.1,
+      seed: (fromFile.litgpt?.seed as number | undefined) ?? 42,
+      contextLength: (fromFile.litgpt?.contextLength as number | undefined) ?? 2048,
+      microBatchSize: (fromFile.litgpt?.microBatchSize as number | undefined) ?? 1,
+      textFileBytes: (fromFile.litgpt?.textFileBytes as number | undefined) ?? 1 << 20,
+      ...(fromFile.litgpt?.tokenizer ? {tokenizer: path.resolve(root, fromFile.litgpt.tokenizer as string)} : {}),
+      ...(fromFile.litgpt?.license ? {license: fromFile.litgpt.license as string} : {})
+    },
     mongo: {
       ...(pick(overrides.mongo, env.MONGODB_URI, fromFile.mongo?.uri as string | undefined) ? {uri: pick(overrides.mongo, env.MONGODB_URI, fromFile.mongo?.uri as string | undefined) as string} : {}),
       db: overrides.db ?? (fromFile.mongo?.db as string | undefined) ?? 'tagpress'

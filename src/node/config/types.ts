@@ -22,8 +22,28 @@ export interface Config {
   }
   /** Per-folder defaults (`"drafts": {"draft": true}`), keyed by path in the content folder. */
   folders: Record<string, Settings>
-  anki: {deck: string; instruction?: string; answerIntro: string}
-  litgpt: {kinds: Array<'qa' | 'blocks' | 'chapters'>}
+  anki: {
+    deck: string
+    /** Template of each card's Instruction (default: names the section and the question's number there). */
+    instruction?: string
+    answerIntro: string
+    /** One `.apkg` for the project (sub-decks from the chapter tree), one per top-level folder, or one per file. */
+    packages: 'project' | 'folder' | 'file'
+  }
+  litgpt: {
+    kinds: Array<'qa' | 'blocks' | 'chapters'>
+    /** Share of records in the validation split. */
+    valFraction: number
+    seed: number
+    /** Context length (tokens) for warnings and the pretraining validation minimum. */
+    contextLength: number
+    microBatchSize: number
+    /** Target size of each pretraining text file. */
+    textFileBytes: number
+    /** A `tokenizer.json` for exact token counts (absolute path). */
+    tokenizer?: string
+    license?: string
+  }
   mongo: {uri?: string; db: string}
   llm: {backend: 'ollama' | 'openai'; host: string; model: string; options: Record<string, unknown>}
   server: {port?: number; host: string; token?: string}
