@@ -10,12 +10,15 @@ Usage:
   tagpress anki import DECK.apkg [-o FILE.jsonl]
   tagpress export <blocks|chapters|qa|litgpt|text> [options]   (tagpress export --help)
   tagpress mix A.jsonl:N B.jsonl:M [--seed S] [-o FILE]
+  tagpress tree [--mongo URI] [--db NAME] [FILE_ID | NODE_ID]
 
 Options of build and check:
   --content DIR   Markdown sources (default: content/)
   --out DIR       output folder (default: out/)
   --config FILE   config file (default: tagpress.config.json if present)
   --base PATH     site base path (overrides site.base)
+  --mongo URI     also write the Q&A trees to this MongoDB (or set MONGODB_URI / mongo.uri)
+  --db NAME       MongoDB database (default: tagpress)
   --clean         ignore the build cache
   --stats         print a JSON summary of the build on stdout
   --format FMT    check: text (default) or json
@@ -26,6 +29,8 @@ Options of build and check:
 
 export const buildOptions = {
   content: {type: 'string'},
+  mongo: {type: 'string'},
+  db: {type: 'string'},
   out: {type: 'string'},
   config: {type: 'string'},
   base: {type: 'string'},
@@ -49,7 +54,8 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   init: async (args) => (await import('./commands/init.js')).runInit(args[0] ?? '.'),
   anki: async (args) => (await import('./commands/anki.js')).runAnki(args),
   export: async (args) => (await import('./commands/export.js')).runExport(args),
-  mix: async (args) => (await import('./commands/mix.js')).runMix(args)
+  mix: async (args) => (await import('./commands/mix.js')).runMix(args),
+  tree: async (args) => (await import('./commands/tree.js')).runTree(args)
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -14,16 +14,24 @@ export async function runBuild(values: CliValues, mode: {write: boolean}): Promi
     ...(values.config ? {config: values.config} : {}),
     ...(values.content ? {content: values.content} : {}),
     ...(values.out ? {out: values.out} : {}),
-    ...(values.base ? {base: values.base} : {})
+    ...(values.base ? {base: values.base} : {}),
+    ...(values.mongo ? {mongo: values.mongo} : {}),
+    ...(values.db ? {db: values.db} : {})
   })
   const result = await build(config, {write: mode.write, clean: values.clean === true, ...(workers ? {workers} : {})})
 
   if (format === 'json') process.stdout.write(problemsJson(result.problems, config.content) + '\n')
   else if (result.problems.length > 0) process.stderr.write(formatProblems(result.problems, config.content) + '\n')
   if (format === 'text') for (const warning of result.warnings) process.stderr.write('tagpress: warning: ' + warning + '\n')
+  if (result.mongo?.error) process.stderr.write('tagpress: MongoDB: ' + result.mongo.error + '\n')
+  else if (result.mongo && format === 'text' && !values.stats) {
+    const {inserted, updated, deleted} = result.mongo
+    const changed = inserted + updated + deleted
+    process.stderr.write(`tagpress: MongoDB: ${changed} changed (${inserted} inserted, ${updated} updated, ${deleted} deleted)\n`)
+  }
 
   const {stats} = result
-  if (values.stats) process.stdout.write(JSON.stringify(stats) + '\n')
+  if (values.stats) process.stdout.write(JSON.stringify(result.mongo ? {...stats, mongo: result.mongo} : stats) + '\n')
   else if (format === 'text') {
     const verb = mode.write ? 'built' : 'checked'
     const summary = mode.write

@@ -11,6 +11,7 @@ import {UserError} from '../errors.js'
 import {writeAtomicSync} from '../fs/atomic.js'
 import {writeConcat, type ConcatState} from '../outputs/concat.js'
 import {buildOutputs} from '../outputs/registry.js'
+import type {SyncReport} from '../mongo/sync.js'
 import type {PublishedFile} from '../outputs/types.js'
 import {searchIndexName, writeSite, type SitePage, type SiteState} from '../outputs/site.js'
 import {resolveTheme, type Theme} from '../site/theme.js'
@@ -61,6 +62,8 @@ export interface BuildResult {
   ok: boolean
   buildId: string
   problems: SourceMessages[]
+  /** What the MongoDB sync did, when a URI is configured; `error` when it failed (the local outputs are written). */
+  mongo?: SyncReport & {error?: string}
   /** Things worth knowing that are not errors (a deck note that lost its identity, a record over the context length). */
   warnings: string[]
   stats: BuildStats
@@ -156,7 +159,8 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   // Nothing changed since the last build of this out/: its result stands.
   const stateFile = path.join(stateDir, 'build-state.json')
   const previous = write ? readState(stateFile, config.out) : undefined
-  if (unchanged && previous && previous.buildId === buildId && previous.gitHead === gitHead(config.content) && assetsIntact(config.content, previous)) {
+  // (A MongoDB sync always runs: the database may have changed behind our back, and the sync is cheap when nothing did.)
+  if (unchanged && !config.mongo.uri && previous && previous.buildId === buildId && previous.gitHead === gitHead(config.content) && assetsIntact(config.content, previous)) {
     const finished = performance.now()
     return {
       ok: previous.result.errors === 0,
@@ -232,8 +236,10 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     timings: {scan: scanned - started, compile: compiled - scanned, outputs: 0, total: 0},
     maxRssKB: 0
   }
+  let mongo: BuildResult['mongo']
   if (write && theme) {
-    await writeOutputs(config, stateFile, previous, theme, cache, chosen, buildId, hashes, new Map(sources.map((stat) => [stat.source, stat.mtimeMs])), stats, progress, warnings)
+    const published = await writeOutputs(config, stateFile, previous, theme, cache, chosen, buildId, hashes, new Map(sources.map((stat) => [stat.source, stat.mtimeMs])), stats, progress, warnings)
+    if (config.mongo.uri) mongo = await syncMongo(config, published, stats.errors === 0, progress)
     const state = readStateFile(stateFile)
     if (state) {
       state.result = {errors: stats.errors, keptLastGood, pages: stats.pages, records: stats.records, problems}
@@ -244,7 +250,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   stats.timings.outputs = finished - compiled
   stats.timings.total = finished - started
   stats.maxRssKB = process.resourceUsage().maxRSS
-  return {ok: stats.errors === 0, buildId, problems, warnings, stats}
+  return {ok: stats.errors === 0 && !mongo?.error, buildId, problems, warnings, stats, ...(mongo ? {mongo} : {})}
 }
 
 async function compileAll(
@@ -295,7 +301,7 @@ async function writeOutputs(
   stats: BuildStats,
   progress: Progress,
   warnings: string[]
-): Promise<void> {
+): Promise<PublishedFile[]> {
   const times = sourceTimes(config.content, new Map(chosen.map((item) => [item.source, mtimes.get(item.source) ?? 0])))
   const pages: SitePage[] = chosen.map(({source, key, meta, frozen}) => ({source, key, meta, time: times.get(source) ?? 0, ...(frozen ? {frozen} : {})}))
   const site = await writeSite(config, pages, cache, theme, previous?.site, progress)
@@ -355,6 +361,22 @@ async function writeOutputs(
     result: {errors: 0, keptLastGood: 0, pages: stats.pages, records: stats.records, problems: []}
   }
   writeAtomicSync(stateFile, JSON.stringify(state))
+  return published
+}
+
+/**
+ * Write the trees to MongoDB after the local outputs: a failure there is
+ * reported (and makes the build fail) but loses nothing local, and a failed
+ * build never deletes from the database.
+ */
+async function syncMongo(config: Config, files: PublishedFile[], succeeded: boolean, progress: Progress): Promise<NonNullable<BuildResult['mongo']>> {
+  const {syncTrees} = await import('../mongo/sync.js')
+  try {
+    return await syncTrees(config, files, {deleteVanished: succeeded, progress})
+  } catch (error) {
+    if (error instanceof UserError) return {inserted: 0, updated: 0, deleted: 0, unchanged: 0, error: error.message}
+    throw error
+  }
 }
 
 /** The previous build's state, if it describes the `out/` that is there now (else everything is rewritten). */
