@@ -7,12 +7,15 @@ import {announce} from './announce'
 const ICON_COPY =
   '<svg class="tp-icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><rect x="9" y="9" width="11" height="11" rx="2"/><path d="M5 15V6a2 2 0 0 1 2-2h8"/></svg>'
 
+let listening = false
+
+/** Add copy buttons where missing (callable again after content is swapped in place). */
 export function initCode(): void {
   const blocks = document.querySelectorAll<HTMLElement>('.tp-code')
   if (blocks.length === 0) return
   for (const block of blocks) {
     const pre = block.querySelector('pre')
-    if (pre === null) continue
+    if (pre === null || block.querySelector(':scope > .tp-copy') !== null) continue
     if (!pre.hasAttribute('tabindex')) pre.tabIndex = 0
     const button = document.createElement('button')
     button.type = 'button'
@@ -21,6 +24,8 @@ export function initCode(): void {
     button.innerHTML = ICON_COPY + '<span class="tp-copy-done" aria-hidden="true">Copied</span>'
     block.append(button)
   }
+  if (listening) return
+  listening = true
   document.addEventListener('click', (event) => {
     const button = event.target instanceof Element ? event.target.closest<HTMLButtonElement>('.tp-copy') : null
     const pre = button?.parentElement?.querySelector('pre')

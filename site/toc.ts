@@ -2,11 +2,17 @@
  * "On this page": highlights the section being read (scroll-spy) and closes
  * the small-screen disclosure after a jump.
  */
+/** Listeners of the last init, dropped when the page's content is swapped in place (dev server). */
+let listeners: AbortController | undefined
+
 export function initToc(): void {
+  listeners?.abort()
+  listeners = new AbortController()
+  const {signal} = listeners
   for (const details of document.querySelectorAll<HTMLDetailsElement>('.tp-toc-mobile')) {
     details.addEventListener('click', (event) => {
       if (event.target instanceof Element && event.target.closest('a') !== null) details.open = false
-    })
+    }, {signal})
   }
 
   const toc = document.querySelector<HTMLElement>('[data-tp-toc]')
@@ -60,8 +66,8 @@ export function initToc(): void {
     queued = true
     requestAnimationFrame(update)
   }
-  addEventListener('scroll', schedule, {passive: true})
-  addEventListener('resize', schedule, {passive: true})
+  addEventListener('scroll', schedule, {passive: true, signal})
+  addEventListener('resize', schedule, {passive: true, signal})
   update()
 }
 

@@ -7,6 +7,8 @@ Usage:
   tagpress build [--content DIR] [--out DIR] [--config FILE] [--clean] [--stats]
   tagpress check [--content DIR] [--config FILE] [--format text|json]
   tagpress init [DIR]
+  tagpress dev [--port N] [--host] [--open]      live preview (default port 5173)
+  tagpress serve [--port N] [--host]             serve the built out/site/ (default port 4173)
   tagpress anki import DECK.apkg [-o FILE.jsonl]
   tagpress export <blocks|chapters|qa|litgpt|text> [options]   (tagpress export --help)
   tagpress mix A.jsonl:N B.jsonl:M [--seed S] [-o FILE]
@@ -55,7 +57,9 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   anki: async (args) => (await import('./commands/anki.js')).runAnki(args),
   export: async (args) => (await import('./commands/export.js')).runExport(args),
   mix: async (args) => (await import('./commands/mix.js')).runMix(args),
-  tree: async (args) => (await import('./commands/tree.js')).runTree(args)
+  tree: async (args) => (await import('./commands/tree.js')).runTree(args),
+  dev: async (args) => (await import('./commands/dev.js')).runDev(args),
+  serve: async (args) => (await import('./commands/serve.js')).runServe(args)
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -21,8 +21,23 @@ import type {CompileTask, CompileTaskContext} from './compile-task.js'
 import {checkLinks} from './link-check.js'
 import {WorkerPool} from './pool.js'
 import {Progress} from './progress.js'
-import {scanContent} from './scan.js'
+import {rescan, scanContent, type SourceStat} from './scan.js'
 import {sourceTimes} from './source-times.js'
+
+/**
+ * What a long-running process (the dev server) keeps between builds, so a
+ * rebuild reads nothing it already knows: the cache index and summaries, the
+ * last scan, the last state; and, after a build, what it published.
+ */
+export interface BuildMemory {
+  cache?: BuildCache
+  state?: BuildState
+  sources?: SourceStat[]
+  /** Sources (paths in the content folder) changed since the last build; with `sources`, only these are looked at. */
+  changed?: Set<string>
+  /** Set by each build that writes: the published files, in order. */
+  published?: PublishedFile[]
+}
 
 export interface BuildOptions {
   /** Ignore the cache (it is still rewritten). */
@@ -34,6 +49,8 @@ export interface BuildOptions {
   /** Worker threads for compiling; default: one per core. */
   workers?: number
   progress?: Progress
+  /** State kept between builds by a long-running process. */
+  memory?: BuildMemory
 }
 
 export interface SourceMessages {
@@ -77,7 +94,7 @@ interface Chosen {
   frozen?: boolean
 }
 
-interface BuildState {
+export interface BuildState {
   version: 2
   out: string
   buildId: string
@@ -123,10 +140,16 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   const write = options.write !== false
   if (!existsSync(config.content)) throw new UserError('No content folder at ' + config.content + ' (set `content` in tagpress.config.json or pass --content)')
   const stateDir = path.join(config.root, '.tagpress')
-  const cache = new BuildCache(stateDir, options.clean === true)
-  const fingerprint = hash(JSON.stringify([toolKey(), config.site.base, config.folders]))
+  const memory = options.memory
+  const cache = memory?.cache ?? new BuildCache(stateDir, options.clean === true)
+  const fingerprint = fingerprintOf(config)
   const sameTool = cache.index.fingerprint === fingerprint
-  const sources = scanContent(config.content)
+  const sources = memory?.sources && memory.changed ? rescan(config.content, memory.sources, memory.changed) : scanContent(config.content)
+  if (memory) {
+    memory.cache = cache
+    memory.sources = sources
+    delete memory.changed
+  }
   const folders = folderRules(config.folders)
   const scanned = performance.now()
 
@@ -158,7 +181,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
 
   // Nothing changed since the last build of this out/: its result stands.
   const stateFile = path.join(stateDir, 'build-state.json')
-  const previous = write ? readState(stateFile, config.out) : undefined
+  const previous = write ? (memory?.state && existsSync(path.join(config.out, 'manifest.json')) ? memory.state : readState(stateFile, config.out)) : undefined
   // (A MongoDB sync always runs: the database may have changed behind our back, and the sync is cheap when nothing did.)
   if (unchanged && !config.mongo.uri && previous && previous.buildId === buildId && previous.gitHead === gitHead(config.content) && assetsIntact(config.content, previous)) {
     const finished = performance.now()
@@ -238,12 +261,13 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   }
   let mongo: BuildResult['mongo']
   if (write && theme) {
-    const published = await writeOutputs(config, stateFile, previous, theme, cache, chosen, buildId, hashes, new Map(sources.map((stat) => [stat.source, stat.mtimeMs])), stats, progress, warnings)
+    const {published, state} = await writeOutputs(config, previous, theme, cache, chosen, buildId, hashes, new Map(sources.map((stat) => [stat.source, stat.mtimeMs])), stats, progress, warnings)
     if (config.mongo.uri) mongo = await syncMongo(config, published, stats.errors === 0, progress)
-    const state = readStateFile(stateFile)
-    if (state) {
-      state.result = {errors: stats.errors, keptLastGood, pages: stats.pages, records: stats.records, problems}
-      writeAtomicSync(stateFile, JSON.stringify(state))
+    state.result = {errors: stats.errors, keptLastGood, pages: stats.pages, records: stats.records, problems}
+    writeAtomicSync(stateFile, JSON.stringify(state))
+    if (memory) {
+      memory.state = state
+      memory.published = published
     }
   }
   const finished = performance.now()
@@ -290,7 +314,6 @@ async function compileAll(
 
 async function writeOutputs(
   config: Config,
-  stateFile: string,
   previous: BuildState | undefined,
   theme: Theme,
   cache: BuildCache,
@@ -301,7 +324,7 @@ async function writeOutputs(
   stats: BuildStats,
   progress: Progress,
   warnings: string[]
-): Promise<PublishedFile[]> {
+): Promise<{published: PublishedFile[]; state: BuildState}> {
   const times = sourceTimes(config.content, new Map(chosen.map((item) => [item.source, mtimes.get(item.source) ?? 0])))
   const pages: SitePage[] = chosen.map(({source, key, meta, frozen}) => ({source, key, meta, time: times.get(source) ?? 0, ...(frozen ? {frozen} : {})}))
   const site = await writeSite(config, pages, cache, theme, previous?.site, progress)
@@ -336,7 +359,7 @@ async function writeOutputs(
   const outputStates: Record<string, unknown> = {}
   for (const output of await buildOutputs()) {
     const result = await output.write({
-      config, stateDir: path.dirname(stateFile), buildId, files: published, progress,
+      config, stateDir: path.join(config.root, '.tagpress'), buildId, files: published, progress,
       previous: previous?.outputs?.[output.name], warn: (message) => warnings.push(message)
     })
     for (const file of result.files) outputs[file.path] = {records: file.records, bytes: file.bytes, sha256: file.sha256}
@@ -360,8 +383,7 @@ async function writeOutputs(
     version: 2, out: config.out, buildId, gitHead: gitHead(config.content), assets, site: site.state, concat, outputs: outputStates,
     result: {errors: 0, keptLastGood: 0, pages: stats.pages, records: stats.records, problems: []}
   }
-  writeAtomicSync(stateFile, JSON.stringify(state))
-  return published
+  return {published, state}
 }
 
 /**
@@ -426,6 +448,39 @@ function folderRules(folders: Config['folders']): FolderRule[] {
   return Object.entries(folders)
     .map(([folder, settings]) => ({folder: folder.replace(/^\.?\/+|\/+$/g, ''), settings}))
     .sort((a, b) => a.folder.length - b.folder.length)
+}
+
+/** What every compile key depends on besides the file: the tool's code and the config that shapes compiles. */
+function fingerprintOf(config: Config): string {
+  return hash(JSON.stringify([toolKey(), config.site.base, config.folders]))
+}
+
+/**
+ * Compile one source now, in this thread, into the build cache (the dev
+ * server's fast path: the page updates before the full rebuild runs). The
+ * next build finds the compile by its key and does not repeat it.
+ */
+export async function compileSource(config: Config, memory: BuildMemory, source: string): Promise<{key: string; meta: CompiledMeta} | undefined> {
+  const cache = (memory.cache ??= new BuildCache(path.join(config.root, '.tagpress'), false))
+  let value: string
+  try {
+    value = readFileSync(path.join(config.content, source), 'utf8')
+  } catch {
+    return undefined
+  }
+  const defaults = folderDefaults(folderRules(config.folders), source)
+  const key = BuildCache.key(fingerprintOf(config), source, hash(value, 64), defaults)
+  const known = cache.meta(key)
+  if (known && assetsUnchanged(config.content, known)) return {key, meta: known}
+  const {runCompileTask} = await import('./compile-task.js')
+  const previous = cache.index.files[source]?.key
+  const meta = await runCompileTask(
+    {source, key, value, defaults, ...(previous && previous !== key ? {previous} : {})},
+    {contentDir: config.content, base: config.site.base, stateDir: path.join(config.root, '.tagpress')},
+    cache
+  )
+  cache.setMeta(key, meta)
+  return {key, meta}
 }
 
 /** Folder defaults for a file: every folder rule containing it, outermost first. */

@@ -149,8 +149,13 @@ export class BuildCache {
       if (meta) kept[key] = compact(meta)
     }
     writeAtomicSync(path.join(this.dir, 'meta.json'), JSON.stringify(kept))
+    this.metasChanged = false
     // Delete the compiles nothing points at any more.
-    for (const key of Object.keys(this.metas)) if (!live.has(key)) rmSync(this.file(key), {force: true})
+    for (const key of Object.keys(this.metas)) {
+      if (live.has(key)) continue
+      rmSync(this.file(key), {force: true})
+      delete this.metas[key]
+    }
   }
 }
 

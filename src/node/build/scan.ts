@@ -36,3 +36,20 @@ export function scanContent(contentDir: string): SourceStat[] {
   walk(contentDir, '')
   return found.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0))
 }
+
+/**
+ * The last scan updated for a few changed paths (from a watcher): stat only
+ * those, add, update or drop them, keep the order. A changed folder path
+ * (added, removed or renamed) falls back to a full scan.
+ */
+export function rescan(contentDir: string, previous: readonly SourceStat[], changed: ReadonlySet<string>): SourceStat[] {
+  const byPath = new Map(previous.map((stat) => [stat.source, stat]))
+  for (const source of changed) {
+    if (!source.toLowerCase().endsWith('.md')) return scanContent(contentDir)
+    if (source.split('/').some((part) => part.startsWith('.') || part === 'node_modules')) continue
+    const stat = statSync(path.join(contentDir, source), {throwIfNoEntry: false})
+    if (stat?.isFile()) byPath.set(source, {source, size: stat.size, mtimeMs: stat.mtimeMs})
+    else byPath.delete(source)
+  }
+  return [...byPath.values()].sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0))
+}

@@ -116,7 +116,7 @@ export async function writeSite(
   return {state, written, pages: pages.length, sha256: hash(summary, 64)}
 }
 
-function pageModel(
+export function pageModel(
   config: Config,
   page: SitePage,
   nav: SiteNav,
@@ -151,7 +151,7 @@ function pageModel(
   return model
 }
 
-function emptyModel(config: Config, assets: PageModel['assets']): PageModel {
+export function emptyModel(config: Config, assets: PageModel['assets']): PageModel {
   return {
     kind: 'page',
     lang: config.site.lang,

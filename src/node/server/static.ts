@@ -2,7 +2,8 @@ import {createReadStream, statSync} from 'node:fs'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import path from 'node:path'
 
-const types: Record<string, string> = {
+/** Content types by extension, for every server of ours. */
+export const contentTypes: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.mjs': 'text/javascript; charset=utf-8',
@@ -70,7 +71,7 @@ function isFile(file: string): boolean {
 function send(response: ServerResponse, file: string, status: number, immutable: boolean): void {
   const stat = statSync(file)
   response.writeHead(status, {
-    'content-type': types[path.extname(file).toLowerCase()] ?? 'application/octet-stream',
+    'content-type': contentTypes[path.extname(file).toLowerCase()] ?? 'application/octet-stream',
     'content-length': stat.size,
     'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
     'x-content-type-options': 'nosniff'

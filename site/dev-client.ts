@@ -1,0 +1,73 @@
+/**
+ * Loaded only by `tagpress dev`: applies the server's page updates in place
+ * (content, outline, sidebar, title) and keeps the reader's scroll position;
+ * other pages refresh when they are next shown; the error overlay goes away
+ * once the file is fixed.
+ */
+import {initCode} from './code'
+import {initToc} from './toc'
+
+let stale = false
+
+if (import.meta.hot) {
+  import.meta.hot.on('tagpress:page', (data: {path: string; html: string}) => {
+    if (samePage(data.path)) swap(data.html)
+  })
+  import.meta.hot.on('tagpress:invalidate', () => {
+    if (document.visibilityState === 'visible') void refresh()
+    else stale = true
+  })
+  import.meta.hot.on('tagpress:errors-cleared', () => {
+    document.querySelector('vite-error-overlay')?.remove()
+  })
+  document.addEventListener('visibilitychange', () => {
+    if (stale && document.visibilityState === 'visible') {
+      stale = false
+      void refresh()
+    }
+  })
+}
+
+function normalize(pathname: string): string {
+  let value = decodeURIComponent(pathname)
+  if (value.endsWith('/')) value += 'index'
+  return value.replace(/\.html$/, '')
+}
+
+function samePage(path: string): boolean {
+  return normalize(path) === normalize(location.pathname)
+}
+
+async function refresh(): Promise<void> {
+  const response = await fetch(location.href, {cache: 'no-store'})
+  if (response.ok) swap(await response.text())
+  else location.reload()
+}
+
+/** Replace what a page update changes, in place; everything else (scroll, open dialogs, focus) stays. */
+function swap(html: string): void {
+  const next = new DOMParser().parseFromString(html, 'text/html')
+  const x = scrollX
+  const y = scrollY
+  replaceInner('#tp-main', next)
+  replaceInner('nav.tp-nav', next)
+  const aside = document.querySelector('.tp-aside')
+  const nextAside = next.querySelector('.tp-aside')
+  if (aside && nextAside) aside.replaceWith(nextAside)
+  else if (aside) aside.remove()
+  else if (nextAside) document.querySelector('#tp-main')?.after(nextAside)
+  const layout = document.querySelector('.tp-layout')
+  const nextLayout = next.querySelector('.tp-layout')
+  if (layout && nextLayout) layout.className = nextLayout.className
+  document.title = next.title
+  initCode()
+  initToc()
+  scrollTo(x, y)
+  document.dispatchEvent(new CustomEvent('tagpress:updated'))
+}
+
+function replaceInner(selector: string, next: Document): void {
+  const current = document.querySelector(selector)
+  const incoming = next.querySelector(selector)
+  if (current && incoming && current.innerHTML !== incoming.innerHTML) current.innerHTML = incoming.innerHTML
+}

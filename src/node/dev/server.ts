@@ -1,0 +1,245 @@
+import {createReadStream, existsSync, statSync} from 'node:fs'
+import type {IncomingMessage, ServerResponse} from 'node:http'
+import type {AddressInfo} from 'node:net'
+import path from 'node:path'
+import type {ViteDevServer} from 'vite'
+import {build, compileSource, type BuildMemory, type BuildResult} from '../build/build.js'
+import {Progress} from '../build/progress.js'
+import type {Config} from '../config/types.js'
+import {packageRoot} from '../package-root.js'
+import {searchIndexName} from '../outputs/site.js'
+import {contentTypes} from '../server/static.js'
+import {DevSite, excerpt} from './dev-site.js'
+import {watchPaths, type ChangeBatch} from './watcher.js'
+
+export interface DevServerOptions {
+  port?: number
+  host?: string
+  /** Terminal output: a status line on a TTY, errors only when piped. */
+  log?: DevLog
+}
+
+export interface DevLog {
+  status: (line: string) => void
+  error: (text: string) => void
+  info: (text: string) => void
+}
+
+export interface DevServer {
+  url: string
+  /** Resolves when every change seen so far is compiled, pushed, and written to `out/`. */
+  settled: () => Promise<void>
+  close: () => Promise<void>
+}
+
+/**
+ * `tagpress dev`: Vite serves the theme (with its own HMR), pages are
+ * rendered on demand from the build cache, and a watcher recompiles what
+ * changed: the page updates in place at once, then a full incremental build
+ * (the same `build` as the CLI) refreshes `out/` in the background, so the
+ * datasets on disk are always what `build` would write.
+ */
+export async function startDevServer(config: Config, options: DevServerOptions = {}): Promise<DevServer> {
+  const log = options.log ?? silentLog
+  const base = config.site.base
+  const memory: BuildMemory = {}
+  let lastResult = await build(config, {memory, progress: new Progress()})
+  const cache = memory.cache
+  if (!cache) throw new Error('The first build did not leave a cache')
+  const site = new DevSite(config, cache, {css: [], js: [base + 'main.ts', base + 'dev-client.ts']})
+  site.loadAll()
+
+  const {createServer} = await import('vite')
+  let vite: ViteDevServer
+  vite = await createServer({
+    root: path.join(packageRoot, 'site'),
+    base,
+    configFile: false,
+    appType: 'custom',
+    clearScreen: false,
+    logLevel: 'warn',
+    publicDir: false,
+    server: {port: options.port ?? config.server.port ?? 5173, host: options.host ?? config.server.host, strictPort: false},
+    plugins: [
+      {
+        name: 'tagpress-pages',
+        configureServer(server) {
+          server.middlewares.use((request, response, next) => {
+            handle(request, response).then((handled) => {
+              if (!handled) next()
+            }, next)
+          })
+        }
+      }
+    ]
+  })
+
+  /** Pages, content assets and the search index; everything else is Vite's (theme code, HMR). */
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<boolean> {
+    const url = new URL(request.url ?? '/', 'http://localhost')
+    if (request.method !== 'GET' && request.method !== 'HEAD') return false
+    if (!url.pathname.startsWith(base)) return false
+    const relative = decodeURIComponent(url.pathname.slice(base.length))
+    if (relative === searchIndexName) return sendFile(response, path.join(config.out, 'site', searchIndexName), 'application/x-ndjson; charset=utf-8')
+    if (relative.startsWith('assets/')) {
+      const source = site.assetSource(relative)
+      return source ? sendFile(response, path.join(config.content, source)) : false
+    }
+    const fileId = pageId(relative)
+    if (fileId === undefined) return false
+    const html = site.render(fileId)
+    const page = await vite.transformIndexHtml(url.pathname, html ?? site.renderNotFound())
+    response.writeHead(html ? 200 : 404, {'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store'})
+    response.end(page)
+    return true
+  }
+
+  /** `''` → `index`, `guide/` → `guide/index`, `guide/intro(.html)` → `guide/intro`; theme files are not pages. */
+  function pageId(relative: string): string | undefined {
+    if (relative === '' || relative.endsWith('/')) return relative + 'index'
+    if (relative.endsWith('.html')) return relative.slice(0, -'.html'.length)
+    if (path.posix.extname(relative) === '' && !relative.startsWith('@')) return relative
+    return undefined
+  }
+
+  await vite.listen()
+  const address = vite.httpServer?.address() as AddressInfo
+  const shownHost = address.address.includes(':') ? '[' + address.address + ']' : address.address
+  const url = 'http://' + shownHost + ':' + address.port + base
+
+  // Changes: compile at once and push the page; then rebuild out/ in the background.
+  let work = Promise.resolve()
+  let pendingBuild: Set<string> | undefined
+  let building: Promise<void> | undefined
+  const settleWaiters: Array<() => void> = []
+
+  const onBatch = (batch: ChangeBatch): void => {
+    work = work.then(() => applyBatch(batch)).catch((error: Error) => log.error('tagpress dev: ' + (error.stack ?? error.message)))
+  }
+
+  async function applyBatch(batch: ChangeBatch): Promise<void> {
+    const started = performance.now()
+    const changedSources = new Set<string>()
+    let navChanged = false
+    let restart = false
+    for (const [file, kind] of batch) {
+      if (config.file && file === config.file) restart = true
+      const relative = path.relative(config.content, file)
+      if (relative.startsWith('..') || path.isAbsolute(relative)) continue
+      const source = relative.split(path.sep).join('/')
+      if (kind === 'addDir' || kind === 'unlinkDir' || !source.toLowerCase().endsWith('.md')) {
+        // A folder moved or an asset changed: rescan everything in the background build.
+        changedSources.add(source || '.')
+        if (kind === 'unlinkDir') navChanged = removeUnder(source) || navChanged
+        continue
+      }
+      changedSources.add(source)
+      if (kind === 'unlink') {
+        navChanged = site.remove(source) || navChanged
+        continue
+      }
+      const compiled = await compileSource(config, memory, source)
+      if (!compiled) {
+        navChanged = site.remove(source) || navChanged
+        continue
+      }
+      const good = memory.cache?.index.files[source]?.good
+      navChanged = site.set(source, compiled.key, compiled.meta, good) || navChanged
+      const fileId = compiled.meta.fileId
+      const html = site.render(fileId)
+      if (html) send('tagpress:page', {path: base + fileId + '.html', html})
+      reportErrors(source)
+    }
+    if (restart) {
+      log.info('tagpress dev: the config changed; restart `tagpress dev` to apply it')
+    }
+    if (navChanged) send('tagpress:invalidate', {})
+    if (changedSources.size > 0) {
+      log.status(statusLine(lastResult, 'updated ' + changedSources.size + ' file' + (changedSources.size === 1 ? '' : 's') + ' in ' + Math.round(performance.now() - started) + ' ms'))
+      scheduleBuild(changedSources)
+    }
+  }
+
+  function removeUnder(folder: string): boolean {
+    let changed = false
+    for (const source of Object.keys(memory.cache?.index.files ?? {})) if (source.startsWith(folder + '/')) changed = site.remove(source) || changed
+    return changed
+  }
+
+  function reportErrors(source: string): void {
+    const errors = site.messages(source).filter((message) => message.fatal)
+    const file = path.join(config.content, source)
+    if (errors.length === 0) {
+      send('tagpress:errors-cleared', {source})
+      return
+    }
+    const first = errors[0]!
+    const shown = path.relative(process.cwd(), file)
+    const text = errors.map((message) => `${shown}:${message.line}:${message.column}: ${message.reason} [${message.code}]`).join('\n')
+    log.error(text)
+    vite.ws.send({
+      type: 'error',
+      err: {message: text, stack: '', id: file, frame: excerpt(file, first.line, first.column), plugin: 'tagpress', loc: {file, line: first.line, column: first.column}}
+    })
+  }
+
+  function scheduleBuild(changed: Set<string>): void {
+    pendingBuild ??= new Set()
+    for (const source of changed) pendingBuild.add(source)
+    if (building) return
+    building = (async () => {
+      while (pendingBuild) {
+        const next = pendingBuild
+        pendingBuild = undefined
+        const started = performance.now()
+        memory.changed = [...next].some((source) => source === '.' || !source.toLowerCase().endsWith('.md')) ? undefined : next
+        if (!memory.changed) delete memory.sources
+        lastResult = await build(config, {memory, progress: new Progress(process.stderr, false)})
+        log.status(statusLine(lastResult, 'out/ written in ' + Math.round(performance.now() - started) + ' ms'))
+      }
+      building = undefined
+      for (const resolve of settleWaiters.splice(0)) resolve()
+    })().catch((error: Error) => {
+      building = undefined
+      log.error('tagpress dev: build failed: ' + error.message)
+    })
+  }
+
+  function send(event: string, data: unknown): void {
+    vite.ws.send({type: 'custom', event, data})
+  }
+
+  const watched = [config.content, ...(config.file ? [config.file] : [])]
+  const watcher = watchPaths(watched, onBatch)
+  await watcher.ready
+  log.status(statusLine(lastResult, 'ready at ' + url))
+
+  return {
+    url,
+    settled: async () => {
+      await new Promise((resolve) => setTimeout(resolve, 60))
+      await work
+      if (building) await new Promise<void>((resolve) => settleWaiters.push(resolve))
+    },
+    close: async () => {
+      await watcher.close()
+      await vite.close()
+      await building
+    }
+  }
+}
+
+function statusLine(result: BuildResult, what: string): string {
+  const {stats} = result
+  return `${stats.pages} pages · ${stats.records.blocks} blocks · ${stats.records.chapters} chapters · ${stats.records.qa} Q/A · ${what}${stats.errors ? ` · ${stats.errors} file${stats.errors === 1 ? '' : 's'} with errors` : ''}`
+}
+
+function sendFile(response: ServerResponse, file: string, type?: string): boolean {
+  if (!existsSync(file)) return false
+  const stat = statSync(file)
+  response.writeHead(200, {'content-length': stat.size, 'cache-control': 'no-store', 'content-type': type ?? contentTypes[path.extname(file).toLowerCase()] ?? 'application/octet-stream'})
+  createReadStream(file).pipe(response)
+  return true
+}
+
+const silentLog: DevLog = {status: () => {}, error: () => {}, info: () => {}}

@@ -1,0 +1,63 @@
+import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
+import type {AddressInfo} from 'node:net'
+import path from 'node:path'
+import type {Config} from '../config/types.js'
+import {UserError} from '../errors.js'
+import {createStaticHandler} from './static.js'
+
+/** A request handler: returns whether it answered the request. */
+export type Handler = (request: IncomingMessage, response: ServerResponse) => boolean | Promise<boolean>
+
+/**
+ * `tagpress serve`: the built `out/site/` as a static host would serve it,
+ * plus the APIs (`/api/…`) that the dev server mounts too.
+ */
+export async function startServe(config: Config, options: {port?: number; host?: string} = {}): Promise<{url: string; close: () => Promise<void>}> {
+  const handlers: Handler[] = [...(await apiHandlers(config)), createStaticHandler(path.join(config.out, 'site'), config.site.base)]
+  const server = createServer((request, response) => {
+    void (async () => {
+      for (const handler of handlers) if (await handler(request, response)) return
+      response.writeHead(404, {'content-type': 'text/plain; charset=utf-8'})
+      response.end('Not found\n')
+    })().catch((error: Error) => {
+      if (!response.headersSent) response.writeHead(500, {'content-type': 'text/plain; charset=utf-8'})
+      response.end('Internal error: ' + error.message + '\n')
+    })
+  })
+  const port = options.port ?? config.server.port ?? 4173
+  const host = options.host ?? config.server.host
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new UserError('Port ' + port + ' is in use; pass --port') : error)
+    )
+    server.listen(port, host, resolve)
+  })
+  const address = server.address() as AddressInfo
+  const shown = address.address.includes(':') ? '[' + address.address + ']' : address.address
+  return {
+    url: 'http://' + shown + ':' + address.port + config.site.base,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve()))
+  }
+}
+
+/** The APIs shared by `serve` and the dev server (export stream, ask engine), each loaded only here. */
+export async function apiHandlers(config: Config): Promise<Handler[]> {
+  const handlers: Handler[] = []
+  const requireToken = !isLoopback(config.server.host)
+  if (requireToken && !config.server.token) {
+    throw new UserError('The server is bound to ' + config.server.host + ', beyond this machine: set TAGPRESS_TOKEN (or server.token) so the APIs require a bearer token')
+  }
+  try {
+    // Optional module (the export stream); a variable keeps the compiler from requiring it.
+    const exportEndpoint = './export-endpoint.js'
+    const module = (await import(exportEndpoint)) as {createExportHandler?: (config: Config, options: {token?: string; requireToken: boolean}) => Handler}
+    if (module.createExportHandler) handlers.push(module.createExportHandler(config, {...(config.server.token ? {token: config.server.token} : {}), requireToken}))
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error
+  }
+  return handlers
+}
+
+export function isLoopback(host: string): boolean {
+  return host === '127.0.0.1' || host === 'localhost' || host === '::1' || host.startsWith('127.')
+}

@@ -1,0 +1,96 @@
+import {readFileSync} from 'node:fs'
+import path from 'node:path'
+import type {Browser, Page} from 'playwright-core'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {browserAvailable, launch} from './helpers/browser.js'
+import {startDev} from './helpers/dev.js'
+import {Project} from './helpers/project.js'
+
+// `tagpress dev` on a copy of the example site, driven in Chromium: edits on
+// disk show up in the open page, errors in an overlay, files come and go in
+// the navigation, and out/datasets always equals what a fresh build writes.
+const repo = path.join(import.meta.dirname, '..')
+const run = browserAvailable()
+const datasets = ['blocks.jsonl', 'chapters.jsonl', 'qa.jsonl']
+
+describe.runIf(run)('tagpress dev', () => {
+  let project: Project
+  let browser: Browser
+  let dev: Awaited<ReturnType<typeof startDev>>
+  let page: Page
+
+  beforeAll(async () => {
+    project = Project.copyOf(repo)
+    dev = await startDev(project.dir)
+    browser = await launch()
+    page = await (await browser.newContext({viewport: {width: 1280, height: 800}})).newPage()
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    await dev?.stop()
+    project?.dispose()
+  })
+
+  /** Wait until the dev server's datasets equal a fresh build of the same content (bytes). */
+  async function datasetsMatchFreshBuild(): Promise<void> {
+    const fresh = Project.copyOf(project.dir)
+    try {
+      const result = fresh.run('build')
+      expect(result.status === 0 || result.status === 1).toBe(true)
+      const expected = datasets.map((name) => fresh.read('out/datasets/' + name))
+      const deadline = Date.now() + 20_000
+      let actual: string[] = []
+      while (Date.now() < deadline) {
+        actual = datasets.map((name) => readFileSync(path.join(project.dir, 'out', 'datasets', name), 'utf8'))
+        if (actual.every((text, index) => text === expected[index])) return
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      expect(actual).toEqual(expected)
+    } finally {
+      fresh.dispose()
+    }
+  }
+
+  it('serves a page and updates it in place when its Markdown changes, keeping the scroll position', async () => {
+    await page.goto(dev.url + 'guide/intro.html')
+    await page.waitForSelector('h1')
+    await page.evaluate(() => {
+      ;(window as unknown as {marker: number}).marker = 42
+      window.scrollTo(0, 400)
+    })
+    const before = await page.evaluate(() => window.scrollY)
+    const source = project.read('content/guide/intro.md')
+    project.write('guide/intro.md', source.replace('This code block is another example', 'This code block, edited live, is another example'))
+    await page.waitForFunction(() => document.querySelector('#tp-main')?.textContent?.includes('edited live'), undefined, {timeout: 10_000})
+    expect(await page.evaluate(() => (window as unknown as {marker?: number}).marker)).toBe(42)
+    expect(Math.abs((await page.evaluate(() => window.scrollY)) - before)).toBeLessThanOrEqual(1)
+    await datasetsMatchFreshBuild()
+  })
+
+  it('shows a tag error in an overlay with its line, and clears it when fixed', async () => {
+    const source = project.read('content/guide/intro.md')
+    const broken = source.replace('[/Q]What does the block reader do?[Q/]', '[/Q]What does the block reader do?')
+    project.write('guide/intro.md', broken)
+    const overlay = page.locator('vite-error-overlay')
+    await overlay.waitFor({timeout: 10_000})
+    const text = await overlay.evaluate((element) => element.shadowRoot?.textContent ?? '')
+    const line = broken.split('\n').findIndex((row) => row.startsWith('[/Q]What does the block reader do?')) + 1
+    expect(text).toContain(`intro.md:${line}:1`)
+    expect(text).toContain('[TP001]')
+    project.write('guide/intro.md', source)
+    await overlay.waitFor({state: 'detached', timeout: 10_000})
+    await datasetsMatchFreshBuild()
+    expect(dev.child.exitCode).toBe(null)
+  })
+
+  it('adds a new file to the navigation and removes it again', async () => {
+    project.write('guide/brand-new.md', '# A brand new page\n\n[/Q]Is it new?[Q/] [/A]Yes.[A/]\n')
+    const link = page.locator('nav.tp-nav a[href$="guide/brand-new.html"]')
+    await link.waitFor({timeout: 10_000})
+    await datasetsMatchFreshBuild()
+    project.remove('guide/brand-new.md')
+    await link.waitFor({state: 'detached', timeout: 10_000})
+    await datasetsMatchFreshBuild()
+  })
+})

@@ -1,0 +1,7 @@
+package main
+
+import "github.com/FerretDB/FerretDB/ferretdb"
+
+var _ = ferretdb.New
+
+func main() {}
