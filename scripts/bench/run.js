@@ -3,6 +3,7 @@
 // Options: --only build, --sizes 1000,10000, --runs 5.
 import {parseArgs} from 'node:util'
 import {benchBuild, formatBuild} from './build-bench.js'
+import {benchDev, formatDev} from './dev-bench.js'
 import {machine} from './lib.js'
 
 const {values} = parseArgs({
@@ -16,4 +17,8 @@ console.log(`Machine: ${machine()}\n`)
 if (!only || only.has('build')) {
   console.log('## Build\n')
   console.log(formatBuild(await benchBuild({sizes, runs})) + '\n')
+}
+if (!only || only.has('dev')) {
+  console.log('## Dev server\n')
+  console.log(formatDev(await benchDev({sizes: (values.sizes ? sizes : [100, 10000])})) + '\n')
 }

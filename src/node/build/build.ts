@@ -471,7 +471,8 @@ export async function compileSource(config: Config, memory: BuildMemory, source:
   const defaults = folderDefaults(folderRules(config.folders), source)
   const key = BuildCache.key(fingerprintOf(config), source, hash(value, 64), defaults)
   const known = cache.meta(key)
-  if (known && assetsUnchanged(config.content, known)) return {key, meta: known}
+  // Another thread's build may have collected this compile since: check the file is still there.
+  if (known && assetsUnchanged(config.content, known) && existsSync(cache.file(key))) return {key, meta: known}
   const {runCompileTask} = await import('./compile-task.js')
   const previous = cache.index.files[source]?.key
   const meta = await runCompileTask(

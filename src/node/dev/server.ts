@@ -1,10 +1,12 @@
-import {createReadStream, existsSync, statSync} from 'node:fs'
+import {createReadStream, existsSync, readFileSync, statSync} from 'node:fs'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import path from 'node:path'
 import type {ViteDevServer} from 'vite'
-import {build, compileSource, type BuildMemory, type BuildResult} from '../build/build.js'
-import {Progress} from '../build/progress.js'
+import {Worker} from 'node:worker_threads'
+import {compileSource, type BuildMemory, type BuildResult} from '../build/build.js'
+import {BuildCache} from '../build/cache.js'
+import {UserError} from '../errors.js'
 import type {Config} from '../config/types.js'
 import {packageRoot} from '../package-root.js'
 import {searchIndexName} from '../outputs/site.js'
@@ -42,10 +44,11 @@ export interface DevServer {
 export async function startDevServer(config: Config, options: DevServerOptions = {}): Promise<DevServer> {
   const log = options.log ?? silentLog
   const base = config.site.base
-  const memory: BuildMemory = {}
-  let lastResult = await build(config, {memory, progress: new Progress()})
-  const cache = memory.cache
-  if (!cache) throw new Error('The first build did not leave a cache')
+  const builder = new BackgroundBuilder(config)
+  let lastResult = await builder.run(undefined)
+  // The main thread's own view of the cache (read from what the first build saved); it compiles edits into it, never saves it.
+  const memory: BuildMemory = {cache: new BuildCache(path.join(config.root, '.tagpress'), false)}
+  const cache = memory.cache as BuildCache
   const site = new DevSite(config, cache, {css: [], js: [base + 'main.ts', base + 'dev-client.ts']})
   site.loadAll()
 
@@ -138,7 +141,9 @@ export async function startDevServer(config: Config, options: DevServerOptions =
         navChanged = site.remove(source) || navChanged
         continue
       }
+      const compileStarted = performance.now()
       const compiled = await compileSource(config, memory, source)
+      if (process.env.TAGPRESS_DEBUG_TIMING) log.info(`timing: event ${(Date.now() - statSync(file).mtimeMs).toFixed(0)} ms after the save, compile ${(performance.now() - compileStarted).toFixed(0)} ms`)
       if (!compiled) {
         navChanged = site.remove(source) || navChanged
         continue
@@ -188,13 +193,14 @@ export async function startDevServer(config: Config, options: DevServerOptions =
     for (const source of changed) pendingBuild.add(source)
     if (building) return
     building = (async () => {
+      // A short pause: a burst of saves becomes one build, and the next edit's page update is not slowed by it.
+      await new Promise((resolve) => setTimeout(resolve, 80))
       while (pendingBuild) {
         const next = pendingBuild
         pendingBuild = undefined
         const started = performance.now()
-        memory.changed = [...next].some((source) => source === '.' || !source.toLowerCase().endsWith('.md')) ? undefined : next
-        if (!memory.changed) delete memory.sources
-        lastResult = await build(config, {memory, progress: new Progress(process.stderr, false)})
+        const full = [...next].some((source) => source === '.' || !source.toLowerCase().endsWith('.md'))
+        lastResult = await builder.run(full ? undefined : [...next])
         log.status(statusLine(lastResult, 'out/ written in ' + Math.round(performance.now() - started) + ' ms'))
       }
       building = undefined
@@ -213,6 +219,8 @@ export async function startDevServer(config: Config, options: DevServerOptions =
   const watcher = watchPaths(watched, onBatch)
   await watcher.ready
   log.status(statusLine(lastResult, 'ready at ' + url))
+  // A fresh thread compiles slowly until the JIT has seen the pipeline run: warm it while the author reads.
+  work = work.then(() => warmUp(config, Object.keys(cache.index.files)))
 
   return {
     url,
@@ -225,6 +233,7 @@ export async function startDevServer(config: Config, options: DevServerOptions =
       await watcher.close()
       await vite.close()
       await building
+      await builder.close()
     }
   }
 }
@@ -243,3 +252,57 @@ function sendFile(response: ServerResponse, file: string, type?: string): boolea
 }
 
 const silentLog: DevLog = {status: () => {}, error: () => {}, info: () => {}}
+
+/** Runs builds in a worker thread, one at a time. */
+class BackgroundBuilder {
+  private readonly worker: Worker
+
+  constructor(config: Config) {
+    this.worker = new Worker(new URL('./build-worker.js', import.meta.url), {workerData: config})
+  }
+
+  run(changed: string[] | undefined): Promise<BuildResult> {
+    return new Promise((resolve, reject) => {
+      const onMessage = (message: {ok: true; result: BuildResult} | {ok: false; error: string}): void => {
+        this.worker.off('error', onError)
+        if (message.ok) resolve(message.result)
+        else reject(new UserError(message.error))
+      }
+      const onError = (error: Error): void => {
+        this.worker.off('message', onMessage)
+        reject(error)
+      }
+      this.worker.once('message', onMessage)
+      this.worker.once('error', onError)
+      this.worker.postMessage(changed ? {changed} : {})
+    })
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate()
+  }
+}
+
+/**
+ * Compile some of the site's files once, discarding the results, so the
+ * first real edit is compiled by optimized code (a cold compile is several
+ * times slower). Yields between files, so requests are still answered.
+ */
+async function warmUp(config: Config, sources: string[]): Promise<void> {
+  const {compileFile} = await import('../compile/compile-file.js')
+  const started = performance.now()
+  const sample = sources.slice(0, 200)
+  for (let round = 0; round < 3 && performance.now() - started < 3000; round++) {
+    for (const source of sample.slice(0, 40)) {
+      let value: string
+      try {
+        value = readFileSync(path.join(config.content, source), 'utf8')
+      } catch {
+        continue
+      }
+      await compileFile({source, value, defaults: {}}, {contentDir: config.content, base: config.site.base})
+      await new Promise((resolve) => setImmediate(resolve))
+      if (performance.now() - started > 3000) return
+    }
+  }
+}

@@ -1,0 +1,125 @@
+// Issue 6's benchmark: save-to-updated-page latency in a real browser (median
+// of 20 edits), datasets current on disk, dev-server start-up to first page,
+// and RSS over 500 edits, at 100 and 10,000 pages.
+import {spawn} from 'node:child_process'
+import {cpSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {chromium} from 'playwright-core'
+import {writeCorpus} from './corpus.js'
+import {median, megabytes, repo, seconds} from './lib.js'
+
+const cli = path.join(repo, 'bin', 'tagpress.js')
+const chrome = process.env.CHROME_PATH ?? '/usr/bin/chromium'
+
+export function corpusDir(size) {
+  const dir = path.join(tmpdir(), 'tagpress-bench', String(size))
+  if (!existsSync(path.join(dir, '.corpus-' + size))) {
+    writeCorpus(path.join(dir, 'content'), size, 1)
+    writeFileSync(path.join(dir, '.corpus-' + size), '')
+  }
+  return dir
+}
+
+/** Start a dev server command; resolve with its URL and the time until the first page answered. */
+export async function startServer(command, args, cwd, readyPattern) {
+  const started = performance.now()
+  const child = spawn(command, args, {cwd, env: {...process.env, CI: 'true'}, stdio: ['ignore', 'pipe', 'pipe']})
+  let output = ''
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('server did not start:\n' + output)), 900_000)
+    const onData = (chunk) => {
+      output += chunk.toString()
+      const match = readyPattern.exec(output.replace(/\x1b\[[0-9;]*m/g, ''))
+      if (match) {
+        clearTimeout(timer)
+        resolve(match[1])
+      }
+    }
+    child.stdout.on('data', onData)
+    child.stderr.on('data', onData)
+    child.on('exit', (code) => reject(new Error('server exited ' + code + ':\n' + output)))
+  })
+  return {child, url, started}
+}
+
+function rssKB(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0)
+}
+
+/** Edit a page's source N times; each time measure save → new text in the open page. */
+export async function measureEdits(page, file, count, marker) {
+  const original = readFileSync(file, 'utf8')
+  const latencies = []
+  for (let edit = 0; edit < count; edit++) {
+    const token = `${marker}-${edit}-${Date.now()}`
+    const waiting = page.waitForFunction((text) => document.querySelector('main')?.textContent?.includes(text), token, {timeout: 30_000, polling: 'raf'})
+    const saved = performance.now()
+    writeFileSync(file, original + `\nEdit ${token}.\n`)
+    await waiting
+    latencies.push(performance.now() - saved)
+  }
+  writeFileSync(file, original)
+  return latencies
+}
+
+export async function benchDev({sizes, edits = 20, leakEdits = 500}) {
+  const browser = await chromium.launch({executablePath: chrome, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update']})
+  const rows = []
+  try {
+    for (const size of sizes) {
+      const dir = corpusDir(size)
+      const {child, url, started} = await startServer(process.execPath, [cli, 'dev', '--port', '0'], dir, /ready at (http:\/\/\S+)/)
+      try {
+        const pagePath = 'part-3/chapter-4/' + readdirSync(path.join(dir, 'content', 'part-3', 'chapter-4')).filter((name) => name.endsWith('.md')).sort()[0]
+        const page = await (await browser.newContext()).newPage()
+        const connected = page.waitForEvent('console', {predicate: (message) => message.text().includes('[vite] connected'), timeout: 120_000})
+        await page.goto(url + pagePath.replace(/\.md$/, '.html'))
+        await connected
+        if (process.env.BENCH_DEBUG) { console.error('page', page.url()); page.on('console', (m) => console.error('console:', m.text())) }
+        const startup = performance.now() - started
+        const file = path.join(dir, 'content', pagePath)
+        const latencies = await measureEdits(page, file, edits, 'lat')
+        // Datasets: time from a save until blocks.jsonl holds the edit.
+        const datasetTimes = []
+        const original = readFileSync(file, 'utf8')
+        for (let edit = 0; edit < 5; edit++) {
+          const token = `disk-${edit}-${Date.now()}`
+          const saved = performance.now()
+          writeFileSync(file, original.replace('[/BLOCKREAD/]', `${token} [/BLOCKREAD/]`))
+          const deadline = saved + 60_000
+          while (performance.now() < deadline && !readFileSync(path.join(dir, 'out', 'datasets', 'blocks.jsonl'), 'utf8').includes(token)) await new Promise((resolve) => setTimeout(resolve, 10))
+          datasetTimes.push(performance.now() - saved)
+        }
+        writeFileSync(file, original)
+        let leak
+        if (leakEdits > 0 && size <= 100) {
+          const before = rssKB(child.pid)
+          await measureEdits(page, file, leakEdits, 'leak')
+          await new Promise((resolve) => setTimeout(resolve, 2000))
+          leak = {before, after: rssKB(child.pid)}
+        }
+        rows.push({size, startup, latency: median(latencies), datasets: median(datasetTimes), leak})
+        await page.context().close()
+      } finally {
+        child.kill('SIGTERM')
+      }
+    }
+  } finally {
+    await browser.close()
+  }
+  return rows
+}
+
+export function formatDev(rows) {
+  const lines = [
+    '| pages | start-up to first page | save → updated page (median of 20) | save → datasets on disk (median of 5) | RSS before / after 500 edits |',
+    '| ---: | ---: | ---: | ---: | ---: |'
+  ]
+  for (const row of rows) {
+    const leak = row.leak ? `${megabytes(row.leak.before)} / ${megabytes(row.leak.after)} (${(((row.leak.after - row.leak.before) / row.leak.before) * 100).toFixed(0)}%)` : '—'
+    lines.push(`| ${row.size.toLocaleString('en')} | ${seconds(row.startup)} | ${seconds(row.latency)} | ${seconds(row.datasets)} | ${leak} |`)
+  }
+  return lines.join('\n')
+}

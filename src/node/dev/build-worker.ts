@@ -1,0 +1,22 @@
+import {parentPort, workerData} from 'node:worker_threads'
+import {build, type BuildMemory, type BuildResult} from '../build/build.js'
+import {Progress} from '../build/progress.js'
+import type {Config} from '../config/types.js'
+
+/**
+ * The dev server's background builds, off the main thread: each message is
+ * a set of changed sources; the same incremental `build` as the CLI writes
+ * `out/`, keeping its memory between runs. The main thread stays free to
+ * answer edits while a build runs.
+ */
+const config = workerData as Config
+const memory: BuildMemory = {}
+
+parentPort?.on('message', (message: {changed?: string[]}) => {
+  if (message.changed && memory.sources) memory.changed = new Set(message.changed)
+  else delete memory.sources
+  build(config, {memory, progress: new Progress(process.stderr, false)}).then(
+    (result: BuildResult) => parentPort?.postMessage({ok: true, result}),
+    (error: Error) => parentPort?.postMessage({ok: false, error: error.message})
+  )
+})
