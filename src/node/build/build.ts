@@ -13,7 +13,8 @@ import {writeConcat, type ConcatState} from '../outputs/concat.js'
 import {buildOutputs} from '../outputs/registry.js'
 import type {SyncReport} from '../mongo/sync.js'
 import type {PublishedFile} from '../outputs/types.js'
-import {searchIndexName, writeSite, type SitePage, type SiteState} from '../outputs/site.js'
+import {writeDownloads, type ManifestEntry} from '../outputs/downloads.js'
+import {removeStale, searchIndexName, writeSite, type SitePage, type SiteState} from '../outputs/site.js'
 import {resolveTheme, type Theme} from '../site/theme.js'
 import {toolKey, toolVersion} from '../version.js'
 import {BuildCache, type CompiledDetail, type CompiledMeta, type FileEntry} from './cache.js'
@@ -372,6 +373,9 @@ async function writeOutputs(
     sources: Object.fromEntries([...hashes].map(([source, sourceHash]) => [source, sourceHash]))
   }
   writeAtomicSync(path.join(config.out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n')
+  // The generated Datasets and Train pages, then what the previous build left that this one did not write.
+  site.state.files = [...new Set([...site.state.files, ...writeDownloads(config, site.nav, site.assets, outputs as Record<string, ManifestEntry>, buildId)])].sort()
+  removeStale(path.join(config.out, 'site'), previous?.site, site.state)
   stats.pagesWritten = site.written
   stats.records = {
     blocks: concat.blocks?.records ?? 0,

@@ -35,6 +35,9 @@ export interface SiteResult {
   written: number
   pages: number
   sha256: string
+  /** The navigation the pages were rendered with (the generated pages use it too). */
+  nav: SiteNav
+  assets: PageModel['assets']
 }
 
 export const searchIndexName = 'search-index.jsonl'
@@ -55,7 +58,7 @@ export async function writeSite(
 ): Promise<SiteResult> {
   const siteDir = path.join(config.out, 'site')
   const base = config.site.base
-  const nav = new SiteNav(pages.map((page) => ({fileId: page.meta.fileId, title: page.meta.title, order: page.meta.order})), base)
+  const nav = new SiteNav([...pages.map((page) => ({fileId: page.meta.fileId, title: page.meta.title, order: page.meta.order})), ...generatedPages], base)
   const siteKey = hash(JSON.stringify([config.site, theme.key]))
   const assets = {css: theme.css.map((file) => base + file), js: theme.js.map((file) => base + file)}
   const state: SiteState = {pages: {}, files: []}
@@ -76,7 +79,9 @@ export async function writeSite(
       writeAtomicSync(path.join(siteDir, pagePath), html)
       state.pages[pagePath] = [layoutKey, hash(html)]
       written++
+      if (hasRecords(page)) writeAtomicSync(path.join(siteDir, slicePath(meta.fileId)), slice(meta.fileId, parts))
     }
+    if (hasRecords(page)) state.files.push(slicePath(meta.fileId))
     progress.tick(++done)
   }
   progress.done()
@@ -108,12 +113,32 @@ export async function writeSite(
   }
   state.files = [...new Set(state.files)].sort()
 
-  removeStale(siteDir, previous, state)
   const summary = Object.entries(state.pages)
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([file, [, sha]]) => file + ' ' + sha)
     .join('\n')
-  return {state, written, pages: pages.length, sha256: hash(summary, 64)}
+  return {state, written, pages: pages.length, sha256: hash(summary, 64), nav, assets}
+}
+
+/** The generated pages (Datasets, Train a model): in the navigation of every page. */
+const generatedPages = [
+  {fileId: 'downloads/index', title: 'Datasets', order: 10_000},
+  {fileId: 'downloads/train', title: 'Train a model', order: 10_001}
+]
+
+function hasRecords(page: SitePage): boolean {
+  const {counts, settings} = page.meta
+  return settings.datasets !== false && counts.blocks + counts.chapters + counts.qa > 0
+}
+
+/** Where a page's own records are published: the "from this page" box links there. */
+export function slicePath(fileId: string): string {
+  return 'downloads/pages/' + fileId + '.json'
+}
+
+function slice(fileId: string, parts: {blocks: string; chapters: string; qa: string}): string {
+  const records = (jsonl: string): string => (jsonl === '' ? '[]' : '[\n' + jsonl.trimEnd().split('\n').join(',\n') + '\n]')
+  return '{"file_id":' + JSON.stringify(fileId) + ',\n"blocks":' + records(parts.blocks) + ',\n"chapters":' + records(parts.chapters) + ',\n"qa":' + records(parts.qa) + '}\n'
 }
 
 export function pageModel(
@@ -136,7 +161,16 @@ export function pageModel(
     toc: buildToc(detail.sections),
     nav: nav.sidebar(meta.fileId),
     breadcrumbs: nav.breadcrumbs(meta.fileId).filter((crumb) => crumb.url !== url),
-    qaCount: detail.qa.length
+    qaCount: detail.qa.length,
+    records: {
+      blocks: meta.counts.blocks,
+      chapters: meta.counts.chapters,
+      qa: meta.counts.qa,
+      cards: meta.settings.anki === false ? 0 : meta.counts.qa,
+      excluded: meta.settings.datasets === false,
+      ...(hasRecords(page) ? {sliceUrl: config.site.base + slicePath(meta.fileId)} : {}),
+      datasetsUrl: config.site.base + 'downloads/index.html'
+    }
   }
   const prev = nav.prev(meta.fileId)
   const next = nav.next(meta.fileId)
@@ -195,7 +229,8 @@ function copyOnce(from: string, to: string): void {
   }
 }
 
-function removeStale(siteDir: string, previous: SiteState | undefined, state: SiteState): void {
+/** Delete what a previous build wrote under the site folder that this one did not. */
+export function removeStale(siteDir: string, previous: SiteState | undefined, state: SiteState): void {
   if (!previous) return
   const keep = new Set([...Object.keys(state.pages), ...state.files])
   for (const file of [...Object.keys(previous.pages), ...previous.files]) {

@@ -262,8 +262,29 @@ function renderArticle(model: PageModel, roots: TocItem[]): string {
   }
 
   h += '<article class="tp-doc">' + model.bodyHtml + '</article>'
+  if (model.records) h += renderRecords(model.records)
   h += renderDocFooter(model)
   return h
+}
+
+/** "From this page": what the page gives the datasets and decks, so authors see the effect of their tags. */
+function renderRecords(records: NonNullable<PageModel['records']>): string {
+  let h = '<aside class="tp-from-page" aria-label="From this page" data-tp-records><h2 class="tp-from-page-title">From this page</h2>'
+  if (records.excluded) {
+    h += '<p>Left out of the datasets (<code>datasets: false</code>).'
+  } else {
+    const parts = [count(records.qa, 'Q/A pair'), count(records.blocks, 'block item'), count(records.chapters, 'chapter item')]
+    h += '<p>' + parts.join(' · ')
+    if (records.cards !== records.qa) h += ' · ' + count(records.cards, 'Anki card')
+    h += '.'
+  }
+  if (records.sliceUrl) h += ' <a href="' + escapeUrl(records.sliceUrl) + '">Records (JSON)</a>'
+  h += ' <a href="' + escapeUrl(records.datasetsUrl) + '">All datasets</a></p></aside>'
+  return h
+}
+
+function count(value: number, noun: string): string {
+  return '<strong>' + value + '</strong> ' + noun + (value === 1 ? '' : 's')
 }
 
 function renderBreadcrumbs(crumbs: PageLink[], selfUrl: string): string {

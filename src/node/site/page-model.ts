@@ -65,4 +65,21 @@ export interface PageModel {
   searchIndexUrl: string
   /** Number of Q/A pairs on the page. */
   qaCount: number
+  /** What the page gives the datasets and decks (the "from this page" box); absent on generated pages. */
+  records?: PageRecords
+}
+
+/** A page's share of the outputs. */
+export interface PageRecords {
+  blocks: number
+  chapters: number
+  qa: number
+  /** Anki cards (0 when the page has `anki: false`). */
+  cards: number
+  /** `datasets: false`: the page is left out of the datasets. */
+  excluded: boolean
+  /** The page's records as JSON (`{blocks, chapters, qa}`), when it has any. */
+  sliceUrl?: string
+  /** The Datasets page. */
+  datasetsUrl: string
 }
