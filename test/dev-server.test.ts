@@ -63,8 +63,18 @@ describe.runIf(run)('tagpress dev', () => {
     const source = project.read('content/guide/intro.md')
     project.write('guide/intro.md', source.replace('This code block is another example', 'This code block, edited live, is another example'))
     await page.waitForFunction(() => document.querySelector('#tp-main')?.textContent?.includes('edited live'), undefined, {timeout: 10_000})
+    expect(await page.locator('[data-tp-records]').textContent()).toContain('2 Q/A pairs')
     expect(await page.evaluate(() => (window as unknown as {marker?: number}).marker)).toBe(42)
     expect(Math.abs((await page.evaluate(() => window.scrollY)) - before)).toBeLessThanOrEqual(1)
+    await datasetsMatchFreshBuild()
+  })
+
+  it('updates the "from this page" box when a question is added', async () => {
+    const source = project.read('content/guide/intro.md')
+    project.write('guide/intro.md', source + '\n[/Q]Is the box live?[Q/] [/A]Yes.[A/]\n')
+    await page.waitForFunction(() => document.querySelector('[data-tp-records]')?.textContent?.includes('3 Q/A pairs'), undefined, {timeout: 10_000})
+    project.write('guide/intro.md', source)
+    await page.waitForFunction(() => document.querySelector('[data-tp-records]')?.textContent?.includes('2 Q/A pairs'), undefined, {timeout: 10_000})
     await datasetsMatchFreshBuild()
   })
 
@@ -73,7 +83,9 @@ describe.runIf(run)('tagpress dev', () => {
     const broken = source.replace('[/Q]What does the block reader do?[Q/]', '[/Q]What does the block reader do?')
     project.write('guide/intro.md', broken)
     const overlay = page.locator('vite-error-overlay')
-    await overlay.waitFor({timeout: 10_000})
+    await overlay.waitFor({timeout: 10_000}).catch((error: Error) => {
+      throw new Error(error.message + '\ndev server output:\n' + dev.output())
+    })
     const text = await overlay.evaluate((element) => element.shadowRoot?.textContent ?? '')
     const line = broken.split('\n').findIndex((row) => row.startsWith('[/Q]What does the block reader do?')) + 1
     expect(text).toContain(`intro.md:${line}:1`)

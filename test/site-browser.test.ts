@@ -1,4 +1,4 @@
-import {mkdirSync} from 'node:fs'
+import {existsSync, mkdirSync} from 'node:fs'
 import type {Server} from 'node:http'
 import path from 'node:path'
 import type {Browser, Page} from 'playwright-core'
@@ -76,6 +76,58 @@ describe.runIf(run)('the built site in a browser', () => {
     await page.keyboard.press('Enter')
     await page.waitForURL(/\.html/)
     expect(page.url()).not.toBe(base)
+    await page.context().close()
+  })
+
+  it('lists every output on the Datasets page with the manifest\'s counts and hashes, and serves each file', async () => {
+    const manifest = JSON.parse(project.read('out/manifest.json')) as {outputs: Record<string, {records?: number; sha256: string}>}
+    const page = await open(1280, false, base)
+    await page.locator('nav[aria-label="Site"] a[href$="downloads/index.html"]').first().click()
+    await page.waitForURL(/downloads\/index\.html$/)
+    const rows = await page.$$eval('table.tp-downloads tbody tr', (trs) =>
+      trs.map((tr) => ({
+        file: tr.getAttribute('data-file'),
+        records: tr.children[1]?.textContent ?? '',
+        sha256: tr.querySelector('[data-sha256]')?.getAttribute('data-sha256'),
+        href: tr.querySelector('a')?.getAttribute('href')
+      }))
+    )
+    const expected = Object.entries(manifest.outputs).filter(([file]) => file !== 'site' && !file.startsWith('site/'))
+    expect(rows.map((row) => row.file)).toEqual(expected.map(([file]) => file))
+    for (const [file, entry] of expected) {
+      const row = rows.find((candidate) => candidate.file === file)
+      expect(row?.sha256, file).toBe(entry.sha256)
+      expect(row?.records, file).toBe(String(entry.records ?? ''))
+      const bytes = await page.evaluate(async (href) => {
+        const response = await fetch(href as string)
+        const digest = await crypto.subtle.digest('SHA-256', await response.arrayBuffer())
+        return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, '0')).join('')
+      }, row?.href)
+      expect(bytes, file).toBe(entry.sha256)
+    }
+    await page.context().close()
+  })
+
+  it('gives training commands that name files the build wrote', async () => {
+    const page = await open(1280, false, base + 'downloads/train.html')
+    const commands = await page.$$eval('main pre code', (codes) => codes.map((code) => code.textContent ?? ''))
+    const paths = commands.flatMap((command) => [...command.matchAll(/(?:^|\s)(out\/\S+)/g)].map((match) => match[1] as string))
+    expect(paths.length).toBeGreaterThan(2)
+    for (const file of paths.filter((candidate) => !candidate.startsWith('out/lora'))) {
+      expect(existsSync(path.join(project.dir, file)), file).toBe(true)
+    }
+    await page.context().close()
+  })
+
+  it('shows what each page gives the datasets', async () => {
+    const page = await open(1280, false, base + 'guide/intro.html')
+    const box = page.locator('[data-tp-records]')
+    expect(await box.textContent()).toContain('2 Q/A pairs · 8 block items · 1 chapter item')
+    const slice = await page.evaluate(async () => {
+      const href = document.querySelector('[data-tp-records] a')?.getAttribute('href') as string
+      return (await (await fetch(href)).json()) as {qa: unknown[]; blocks: unknown[]; chapters: unknown[]}
+    })
+    expect([slice.qa.length, slice.blocks.length, slice.chapters.length]).toEqual([2, 8, 1])
     await page.context().close()
   })
 

@@ -119,7 +119,7 @@ export class BuildCache {
     try {
       text = readFileSync(this.file(key), 'utf8')
     } catch {
-      throw new UserError('The build cache in ' + this.dir + ' is damaged (a file is missing); run the build again with --clean')
+      throw new UserError('The build cache in ' + this.dir + ' is damaged (' + key + ' is missing); run the build again with --clean')
     }
     if (!text.startsWith(header)) throw new Error('Corrupt cache file ' + this.file(key))
     const newline = text.indexOf('\n', header.length)
@@ -153,6 +153,7 @@ export class BuildCache {
     // Delete the compiles nothing points at any more.
     for (const key of Object.keys(this.metas)) {
       if (live.has(key)) continue
+      if (process.env.TAGPRESS_DEBUG_TIMING) process.stderr.write('cache: collect ' + key + '\n')
       rmSync(this.file(key), {force: true})
       delete this.metas[key]
     }

@@ -1,4 +1,4 @@
-import {readFileSync, statSync} from 'node:fs'
+import {existsSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 import type {BuildCache, CompiledDetail, CompiledMeta} from '../build/cache.js'
 import type {FileMessage} from '../compile/types.js'
@@ -41,7 +41,10 @@ export class DevSite {
    */
   set(source: string, key: string, meta: CompiledMeta, good?: string): boolean {
     const failed = meta.messages.some((message) => message.fatal)
-    const shownKey = failed ? (good ?? this.pages.get(meta.fileId)?.key) : key
+    // A file with errors keeps showing its last good compile: the one shown now, else the cache's record of it.
+    const current = this.pages.get(meta.fileId)?.key
+    const fallback = [current, good].find((candidate) => candidate !== undefined && existsSync(this.cache.file(candidate)))
+    const shownKey = failed ? fallback : key
     const shownMeta = shownKey ? (shownKey === key ? meta : this.cache.meta(shownKey)) : undefined
     const old = this.pages.get(meta.fileId)
     if (!shownKey || !shownMeta) {

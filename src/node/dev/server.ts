@@ -112,11 +112,14 @@ export async function startDevServer(config: Config, options: DevServerOptions =
 
   // Changes: compile at once and push the page; then rebuild out/ in the background.
   let work = Promise.resolve()
+  /** Set at the first change: the JIT warm-up stops. */
+  let edited = false
   let pendingBuild: Set<string> | undefined
   let building: Promise<void> | undefined
   const settleWaiters: Array<() => void> = []
 
   const onBatch = (batch: ChangeBatch): void => {
+    edited = true
     work = work.then(() => applyBatch(batch)).catch((error: Error) => log.error('tagpress dev: ' + (error.stack ?? error.message)))
   }
 
@@ -143,13 +146,12 @@ export async function startDevServer(config: Config, options: DevServerOptions =
       }
       const compileStarted = performance.now()
       const compiled = await compileSource(config, memory, source)
-      if (process.env.TAGPRESS_DEBUG_TIMING) log.info(`timing: event ${(Date.now() - statSync(file).mtimeMs).toFixed(0)} ms after the save, compile ${(performance.now() - compileStarted).toFixed(0)} ms`)
+      if (process.env.TAGPRESS_DEBUG_TIMING) log.info(`timing: event ${(Date.now() - statSync(file).mtimeMs).toFixed(0)} ms after the save, compile ${(performance.now() - compileStarted).toFixed(0)} ms, key ${compiled?.key}, messages ${JSON.stringify(compiled?.meta.messages.map((m) => m.reason))}`)
       if (!compiled) {
         navChanged = site.remove(source) || navChanged
         continue
       }
-      const good = memory.cache?.index.files[source]?.good
-      navChanged = site.set(source, compiled.key, compiled.meta, good) || navChanged
+      navChanged = site.set(source, compiled.key, compiled.meta, memory.cache?.index.files[source]?.good) || navChanged
       const fileId = compiled.meta.fileId
       const html = site.render(fileId)
       if (html) send('tagpress:page', {path: base + fileId + '.html', html})
@@ -219,8 +221,9 @@ export async function startDevServer(config: Config, options: DevServerOptions =
   const watcher = watchPaths(watched, onBatch)
   await watcher.ready
   log.status(statusLine(lastResult, 'ready at ' + url))
-  // A fresh thread compiles slowly until the JIT has seen the pipeline run: warm it while the author reads.
-  work = work.then(() => warmUp(config, Object.keys(cache.index.files)))
+  // A fresh thread compiles slowly until the JIT has seen the pipeline run: warm it while the author reads
+  // (outside the work queue, so a real edit never waits for it; it stops at the first edit).
+  void warmUp(config, Object.keys(cache.index.files), () => edited).catch(() => {})
 
   return {
     url,
@@ -288,7 +291,7 @@ class BackgroundBuilder {
  * first real edit is compiled by optimized code (a cold compile is several
  * times slower). Yields between files, so requests are still answered.
  */
-async function warmUp(config: Config, sources: string[]): Promise<void> {
+async function warmUp(config: Config, sources: string[], stop: () => boolean): Promise<void> {
   const {compileFile} = await import('../compile/compile-file.js')
   const started = performance.now()
   const sample = sources.slice(0, 200)
@@ -300,6 +303,7 @@ async function warmUp(config: Config, sources: string[]): Promise<void> {
       } catch {
         continue
       }
+      if (stop()) return
       await compileFile({source, value, defaults: {}}, {contentDir: config.content, base: config.site.base})
       await new Promise((resolve) => setImmediate(resolve))
       if (performance.now() - started > 3000) return

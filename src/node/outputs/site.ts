@@ -122,8 +122,8 @@ export async function writeSite(
 
 /** The generated pages (Datasets, Train a model): in the navigation of every page. */
 const generatedPages = [
-  {fileId: 'downloads/index', title: 'Datasets', order: 10_000},
-  {fileId: 'downloads/train', title: 'Train a model', order: 10_001}
+  {fileId: 'downloads/index', title: 'Datasets', order: Number.POSITIVE_INFINITY},
+  {fileId: 'downloads/train', title: 'Train a model', order: Number.POSITIVE_INFINITY}
 ]
 
 function hasRecords(page: SitePage): boolean {

@@ -103,7 +103,7 @@ export class SiteNav {
     const entries: Array<{order: number; rank: number; title: string; item: () => NavItem}> = []
     for (const page of folder.pages) {
       entries.push({
-        order: page.order ?? Infinity,
+        order: page.order ?? Number.MAX_VALUE,
         rank: 0,
         title: page.title,
         item: () => ({title: page.title, url: this.url(page.fileId), ...(page.fileId === active ? {active: true} : {})})
@@ -112,7 +112,7 @@ export class SiteNav {
     for (const child of folder.folders) {
       const onPath = path[depth] === child.path.split('/').pop()
       entries.push({
-        order: child.order ?? Infinity,
+        order: child.order ?? Number.MAX_VALUE,
         rank: 1,
         title: child.title,
         item: () => {
@@ -131,7 +131,7 @@ export class SiteNav {
 }
 
 function compareEntries(a: {order: number; rank: number; title: string}, b: {order: number; rank: number; title: string}): number {
-  return a.order - b.order || a.rank - b.rank || a.title.localeCompare(b.title, 'en')
+  return (a.order === b.order ? 0 : a.order < b.order ? -1 : 1) || a.rank - b.rank || a.title.localeCompare(b.title, "en")
 }
 
 /** `guide/tags/topics` → `['guide', 'tags']`; a folder's index page belongs to the folder's parent listing. */
@@ -192,8 +192,8 @@ function collectKeys(folder: Folder): string[] {
 function walk(folder: Folder, order: NavPage[]): void {
   if (folder.index) order.push(folder.index)
   const entries = [
-    ...folder.pages.map((page) => ({order: page.order ?? Infinity, rank: 0, title: page.title, page, folder: undefined})),
-    ...folder.folders.map((child) => ({order: child.order ?? Infinity, rank: 1, title: child.title, page: undefined, folder: child}))
+    ...folder.pages.map((page) => ({order: page.order ?? Number.MAX_VALUE, rank: 0, title: page.title, page, folder: undefined})),
+    ...folder.folders.map((child) => ({order: child.order ?? Number.MAX_VALUE, rank: 1, title: child.title, page: undefined, folder: child}))
   ].sort(compareEntries)
   for (const entry of entries) {
     if (entry.page) order.push(entry.page)
