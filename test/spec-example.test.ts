@@ -93,7 +93,7 @@ describe('the SPEC example', () => {
     expect(html).not.toMatch(/\[\/?(Q|A|T|BLOCKREAD|CHAPTREEREAD)\/?\]/)
     expect(compiled.html).toContain('<code>[/BLOCKREAD/]</code>')
     expect(compiled.html).toContain('<span class="tp-question" id="q-what-does-the-block-reader-do">What does the block reader do?')
-    expect(compiled.html).toContain('<span class="tp-answer">It processes each block')
+    expect(compiled.html).toContain('<span class="tp-answer" data-question="q-what-does-the-block-reader-do">It processes each block')
     expect(compiled.html).toContain('<h2 id="block-reader-explanation">')
   })
 })

@@ -66,7 +66,7 @@ describe('questions and answers', () => {
     const source = '# Install\n\n[/Q]How?[Q/]\n\n[/A]Three steps:\n\n1. Clone.\n2. Run `npm install`.[A/]\n\nAfter.\n'
     const {qa, compiled} = await compile(source)
     expect(qa.map((pair) => pair.answer)).toEqual(['Three steps:\n\n1. Clone.\n2. Run `npm install`.'])
-    expect(compiled.html).toContain('<div class="tp-answer">\n<p>Three steps:</p>\n<ol>')
+    expect(compiled.html).toContain('<div class="tp-answer" data-question="q-how">\n<p>Three steps:</p>\n<ol>')
     expect(compiled.html).toContain('<li>Run <code>npm install</code>.</li>\n</ol>\n</div>\n<p>After.</p>')
   })
 
@@ -89,7 +89,7 @@ describe('questions and answers', () => {
     const {qa, compiled, errors} = await compile('# Cards\n\n[/Q]What is a card?[Q/]\n[/A]Each [/Q]...[Q/] is a card front, and [/BLOCKREAD/] stays too.[A/]\n')
     expect(errors).toEqual([])
     expect(qa.map((pair) => pair.answer)).toEqual(['Each [/Q]...[Q/] is a card front, and [/BLOCKREAD/] stays too.'])
-    expect(compiled.html).toContain('<span class="tp-answer">Each [/Q]...[Q/] is a card front, and [/BLOCKREAD/] stays too.</span>')
+    expect(compiled.html).toContain('<span class="tp-answer" data-question="q-what-is-a-card">Each [/Q]...[Q/] is a card front, and [/BLOCKREAD/] stays too.</span>')
   })
 
   it('pairs questions and answers in list items, quotes and table cells in document order', async () => {

@@ -4,6 +4,7 @@
 import {parseArgs} from 'node:util'
 import {benchBuild, formatBuild} from './build-bench.js'
 import {benchDev, formatDev} from './dev-bench.js'
+import {benchAnki} from './anki-bench.js'
 import {machine} from './lib.js'
 
 const {values} = parseArgs({
@@ -21,4 +22,7 @@ if (!only || only.has('build')) {
 if (!only || only.has('dev')) {
   console.log('## Dev server\n')
   console.log(formatDev(await benchDev({sizes: (values.sizes ? sizes : [100, 10000])})) + '\n')
+}
+if (!only || only.has('anki')) {
+  console.log((await benchAnki({runs: Math.min(runs, 5)})) + '\n')
 }

@@ -1,7 +1,211 @@
-import type {BuildOutput} from '../outputs/types.js'
+import {createHash} from 'node:crypto'
+import {readdirSync, readFileSync, rmSync, statSync} from 'node:fs'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {writeAtomicSync} from '../fs/atomic.js'
+import type {BuildOutput, OutputContext, OutputFile, OutputResult, PublishedFile} from '../outputs/types.js'
+import {toolVersion} from '../version.js'
+import {cardsJson, cardsTsv} from './lists.js'
+import {fieldNames, notetypeHash} from './notetype.js'
+import {mediaName, packageOf, planFile, unifyDeckCase, type PlannedCard} from './plan.js'
+import {writeApkg, type MediaFile} from './writer.js'
 
-/** `out/anki/`: placeholder until the deck writer lands. */
+/**
+ * `out/anki/`: one `.apkg` per package (`anki.packages`: the project, each
+ * top-level folder, or each file), plus `cards.json` and `cards.tsv`. A package
+ * whose sources are unchanged is not rewritten; the build warns when a
+ * question's identity (its GUID) vanished and a new one took its place.
+ */
 export const ankiOutput: BuildOutput = {
   name: 'anki',
-  write: async () => ({files: []})
+  write: writeAnki
 }
+
+const jsonPath = 'anki/cards.json'
+const tsvPath = 'anki/cards.tsv'
+
+interface WrittenFile extends OutputFile {
+  /** Hash of everything the file was made from. */
+  inputs: string
+}
+
+/** What the previous build wrote, handed back as `context.previous`. */
+export interface AnkiState {
+  version: 1
+  files: Record<string, WrittenFile>
+  /** Per source: its cache key and its questions `[guid, slot, question, line]`, to notice reworded questions. */
+  questions: Record<string, {key: string; entries: Array<[string, string, string, number]>}>
+}
+
+let codeHash: string | undefined
+
+/** The writer's own code: a deck written by other code is never reused. */
+function ownCode(): string {
+  if (codeHash) return codeHash
+  const hash = createHash('sha256').update(toolVersion).update(notetypeHash())
+  const dir = path.dirname(fileURLToPath(import.meta.url))
+  for (const name of readdirSync(dir).sort()) if (name.endsWith('.js')) hash.update(name).update(readFileSync(path.join(dir, name)))
+  codeHash = hash.digest('hex')
+  return codeHash
+}
+
+function readState(previous: unknown): AnkiState | undefined {
+  const state = previous as AnkiState | undefined
+  return state && state.version === 1 && state.files && state.questions ? state : undefined
+}
+
+async function writeAnki(context: OutputContext): Promise<OutputResult> {
+  const {config, files} = context
+  const previous = readState(context.previous)
+  const settings = createHash('sha256')
+    .update(ownCode())
+    .update(JSON.stringify([config.anki, config.site.base, config.site.url ?? null]))
+    .digest('hex')
+
+  // Which files go into which package, and a hash of each package's inputs (cheap: no file is read).
+  const members = new Map<string, PublishedFile[]>()
+  for (const file of files) {
+    if (file.meta.settings.anki === false || file.meta.counts.qa === 0) continue
+    const pkg = packageOf(config, file.source, file.meta.fileId)
+    const list = members.get(pkg)
+    if (list) list.push(file)
+    else members.set(pkg, [file])
+  }
+  const inputsOf = (list: readonly PublishedFile[]) => {
+    const hash = createHash('sha256').update(settings)
+    for (const file of list) {
+      hash.update(JSON.stringify([file.source, file.key, file.time, file.meta.assets.map((asset) => [asset.output, asset.size])]))
+    }
+    return hash.digest('hex')
+  }
+  const packageInputs = new Map([...members].map(([pkg, list]) => [pkg, inputsOf(list)]))
+  const listInputs = inputsOf([...members.values()].flat())
+
+  const reusable = (file: string, inputs: string): WrittenFile | undefined => {
+    const old = previous?.files[file]
+    if (!old || old.inputs !== inputs) return undefined
+    return statSync(path.join(config.out, file), {throwIfNoEntry: false})?.size === old.bytes ? old : undefined
+  }
+
+  // Nothing changed: every file is still there as written.
+  const unchanged =
+    previous !== undefined &&
+    [...packageInputs].every(([pkg, inputs]) => reusable(pkg, inputs)) &&
+    reusable(jsonPath, listInputs) !== undefined &&
+    reusable(tsvPath, listInputs) !== undefined &&
+    Object.keys(previous.files).length === packageInputs.size + 2
+  if (unchanged) return {files: Object.values(previous.files).map(publicFile), state: previous}
+
+  const cards: PlannedCard[] = []
+  for (const list of members.values()) for (const file of list) cards.push(...planFile(config, file))
+  unifyDeckCase(cards)
+  const byPackage = new Map<string, PlannedCard[]>()
+  for (const card of cards) {
+    const list = byPackage.get(card.package)
+    if (list) list.push(card)
+    else byPackage.set(card.package, [card])
+  }
+
+  const questions: AnkiState['questions'] = {}
+  const keys = new Map(files.map((file) => [file.source, file.key]))
+  for (const card of cards) {
+    const entry = (questions[card.source] ??= {key: keys.get(card.source) as string, entries: []})
+    entry.entries.push([card.guid, card.slot, card.question.slice(0, 80), card.line])
+  }
+  const where = (source: string) => path.relative(process.cwd(), path.join(config.content, source)) || source
+  if (previous) for (const message of rewordings(previous.questions, questions, where)) context.warn(message)
+
+  const written: Record<string, WrittenFile> = {}
+  for (const [pkg, list] of byPackage) {
+    const inputs = packageInputs.get(pkg) as string
+    const old = reusable(pkg, inputs)
+    if (old) {
+      written[pkg] = old
+      continue
+    }
+    const media = loadMedia(config.out, list, context.warn)
+    const bytes = await writeApkg({
+      notes: list.map((card) => ({guid: card.guid, fields: fieldNames.map((name) => card.fields[name]), tags: card.tags, deck: card.deck, mod: card.mod})),
+      media
+    })
+    written[pkg] = save(config.out, pkg, bytes, list.length, inputs)
+  }
+  written[jsonPath] = reusable(jsonPath, listInputs) ?? save(config.out, jsonPath, cardsJson(cards), cards.length, listInputs)
+  written[tsvPath] = reusable(tsvPath, listInputs) ?? save(config.out, tsvPath, cardsTsv(cards), cards.length, listInputs)
+
+  // Packages of the previous build that no longer exist (a folder emptied, `anki.packages` changed).
+  for (const file of Object.keys(previous?.files ?? {})) {
+    if (!written[file] && file.startsWith('anki/') && file.endsWith('.apkg')) rmSync(path.join(config.out, file), {force: true})
+  }
+
+  const ordered = Object.keys(written).sort().map((file) => written[file] as WrittenFile)
+  return {files: ordered.map(publicFile), state: {version: 1, files: Object.fromEntries(ordered.map((file) => [file.path, file])), questions}}
+}
+
+function publicFile(file: WrittenFile): OutputFile {
+  return {path: file.path, records: file.records, bytes: file.bytes, sha256: file.sha256}
+}
+
+function save(out: string, file: string, data: string | Uint8Array, records: number, inputs: string): WrittenFile {
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data
+  writeAtomicSync(path.join(out, file), bytes)
+  return {path: file, records, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), inputs}
+}
+
+/** The images of a package's cards, from the site output (written before decks are). */
+function loadMedia(out: string, cards: readonly PlannedCard[], warn: (message: string) => void): MediaFile[] {
+  const media = new Map<string, MediaFile>()
+  for (const card of cards) {
+    for (const {name, sitePath} of card.media) {
+      if (media.has(name)) continue
+      let decoded = sitePath
+      try {
+        decoded = decodeURIComponent(sitePath)
+      } catch {
+        // keep as written
+      }
+      try {
+        media.set(name, {name, data: readFileSync(path.join(out, 'site', decoded))})
+      } catch {
+        warn(card.source + ':' + card.line + ': the image `' + sitePath + '` is missing from the site output, so the card shows no image')
+      }
+    }
+  }
+  return [...media.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+}
+
+/**
+ * Questions whose GUID vanished while a new GUID appeared in the same place
+ * (same section, same number): a reworded question without an explicit id.
+ * Anki will add it as a new card; the old card stays with the review history.
+ */
+export function rewordings(before: AnkiState['questions'], after: AnkiState['questions'], where: (source: string) => string = (source) => source): string[] {
+  const now = new Set<string>()
+  for (const entry of Object.values(after)) for (const [guid] of entry.entries) now.add(guid)
+  const then = new Set<string>()
+  for (const entry of Object.values(before)) for (const [guid] of entry.entries) then.add(guid)
+  const messages: string[] = []
+  for (const [source, entry] of Object.entries(after)) {
+    const old = before[source]
+    if (!old || old.key === entry.key) continue
+    const vanished = new Map<string, string>()
+    for (const [guid, slot, question] of old.entries) if (!now.has(guid)) vanished.set(slot, question)
+    for (const [guid, slot, question, line] of entry.entries) {
+      const was = vanished.get(slot)
+      if (was === undefined || then.has(guid)) continue
+      messages.push(
+        where(source) + ':' + line + ': the question "' + question + '" took the place of "' + was + '" with a new identity: ' +
+          'Anki will add it as a new card, and the old card stays with its review history until you delete it. ' +
+          'A question with an explicit id, like [/Q#' + suggestId(question) + ']…[Q/], keeps its card when reworded'
+      )
+    }
+  }
+  return messages
+}
+
+function suggestId(question: string): string {
+  const words = question.toLowerCase().normalize('NFKD').replace(/[^a-z0-9\s-]/g, '').split(/\s+/).filter((word) => word.length > 0)
+  return words.slice(0, 4).join('-') || 'my-question'
+}
+
+export {mediaName}

@@ -35,7 +35,9 @@ export const highlight: Highlight = async (code, lang) => {
     loaded.set(id, ready)
   }
   if (!(await ready)) return undefined
-  const {tokens} = core.codeToTokens(code, {lang: id, theme: 'tagpress'})
+  // No time limit per line (shiki's default gives up after 500 ms): under load, or while the regexes
+  // are first compiled, a limit would make the same code highlight differently from build to build.
+  const {tokens} = core.codeToTokens(code, {lang: id, theme: 'tagpress', tokenizeTimeLimit: 0})
   let html = '<pre class="shiki" tabindex="0"><code>'
   for (let line = 0; line < tokens.length; line++) {
     if (line > 0) html += '\n'

@@ -1,0 +1,210 @@
+import {zipSync, type Zippable} from 'fflate'
+import {stripHtml} from './html.js'
+import {fieldChecksum, idFromName} from './ids.js'
+import {fieldNames, notetypeId, notetypeJson, sortFieldIndex} from './notetype.js'
+import {sqlite} from './sqlite.js'
+
+/**
+ * The `.apkg` writer: a schema-11 `collection.anki2` (SQLite, via sql.js) in a
+ * zip with a `media` map and numbered media files, the "Legacy 1" package that
+ * genanki writes and that every Anki since 2.1 (desktop, AnkiDroid,
+ * AnkiMobile) imports. Byte-identical for the same input: every id and time
+ * comes from the notes, the zip entries carry a fixed time.
+ */
+
+/** One note of the package, ready to write. */
+export interface DeckNote {
+  guid: string
+  /** HTML of the five fields, in `fieldNames` order. */
+  fields: readonly string[]
+  tags: readonly string[]
+  /** Full deck name, `::`-separated. */
+  deck: string
+  /** When the note last changed, in seconds (Anki updates a note only from a strictly newer one). */
+  mod: number
+}
+
+export interface MediaFile {
+  /** File name in the collection's media folder (a bare name, as fields reference it). */
+  name: string
+  data: Uint8Array
+}
+
+export interface PackageInput {
+  /** In document order: new cards are introduced in this order. */
+  notes: readonly DeckNote[]
+  media: readonly MediaFile[]
+}
+
+/** Zip entry time: fixed, in local time (zip stores local DOS times), so the bytes do not depend on the time zone. */
+const zipTime = new Date(2000, 0, 1, 12, 0, 0)
+
+/** Formats that are compressed already: stored, not deflated again. */
+const storedTypes = /\.(?:png|jpe?g|gif|webp|avif|heic|mp3|m4a|ogg|opus|mp4|webm|woff2?|zip|gz)$/i
+
+const schema = `
+CREATE TABLE col (id integer primary key, crt integer not null, mod integer not null, scm integer not null, ver integer not null, dty integer not null, usn integer not null, ls integer not null, conf text not null, models text not null, decks text not null, dconf text not null, tags text not null);
+CREATE TABLE notes (id integer primary key, guid text not null, mid integer not null, mod integer not null, usn integer not null, tags text not null, flds text not null, sfld integer not null, csum integer not null, flags integer not null, data text not null);
+CREATE TABLE cards (id integer primary key, nid integer not null, did integer not null, ord integer not null, mod integer not null, usn integer not null, type integer not null, queue integer not null, due integer not null, ivl integer not null, factor integer not null, reps integer not null, lapses integer not null, left integer not null, odue integer not null, odid integer not null, flags integer not null, data text not null);
+CREATE TABLE revlog (id integer primary key, cid integer not null, usn integer not null, ease integer not null, ivl integer not null, lastIvl integer not null, factor integer not null, time integer not null, type integer not null);
+CREATE TABLE graves (usn integer not null, oid integer not null, type integer not null);
+CREATE INDEX ix_notes_usn on notes (usn);
+CREATE INDEX ix_cards_usn on cards (usn);
+CREATE INDEX ix_revlog_usn on revlog (usn);
+CREATE INDEX ix_cards_nid on cards (nid);
+CREATE INDEX ix_cards_sched on cards (did, queue, due);
+CREATE INDEX ix_revlog_cid on revlog (cid);
+CREATE INDEX ix_notes_csum on notes (csum);
+`
+
+/** genanki's default deck options (`apkg_col.py`); Anki ignores them on import unless asked to take presets. */
+const defaultDeckConfig = {
+  '1': {
+    autoplay: true,
+    id: 1,
+    lapse: {delays: [10], leechAction: 0, leechFails: 8, minInt: 1, mult: 0},
+    maxTaken: 60,
+    mod: 0,
+    name: 'Default',
+    new: {bury: true, delays: [1, 10], initialFactor: 2500, ints: [1, 4, 7], order: 1, perDay: 20, separate: true},
+    replayq: true,
+    rev: {bury: true, ease4: 1.3, fuzz: 0.05, ivlFct: 1, maxIvl: 36500, minSpace: 1, perDay: 100},
+    timer: 0,
+    usn: 0
+  }
+}
+
+/** A deck's schema-11 JSON (rslib `NormalDeckSchema11`). */
+function deckJson(id: number, name: string, mod: number): Record<string, unknown> {
+  return {
+    collapsed: false,
+    browserCollapsed: false,
+    conf: 1,
+    desc: '',
+    dyn: 0,
+    extendNew: 0,
+    extendRev: 0,
+    id,
+    lrnToday: [0, 0],
+    mod,
+    name,
+    newToday: [0, 0],
+    revToday: [0, 0],
+    timeToday: [0, 0],
+    usn: -1
+  }
+}
+
+/** Every deck the notes use, with its parents, each with a stable id from its name. */
+export function deckIds(names: Iterable<string>): Map<string, number> {
+  const all = new Set<string>()
+  for (const name of names) {
+    const parts = name.split('::')
+    for (let depth = 1; depth <= parts.length; depth++) all.add(parts.slice(0, depth).join('::'))
+  }
+  const ids = new Map<string, number>()
+  const used = new Set<number>([1])
+  // Sorted, so that the rare collision of two hashes is settled the same way every time.
+  for (const name of [...all].sort()) {
+    let id = idFromName('tagpress/deck/' + name)
+    while (used.has(id)) id++
+    used.add(id)
+    ids.set(name, id)
+  }
+  return ids
+}
+
+/** The package's `.apkg` bytes. */
+export async function writeApkg(input: PackageInput): Promise<Uint8Array> {
+  return zipPackage(await writeCollection(input), input.media)
+}
+
+/** The schema-11 collection file. */
+export async function writeCollection(input: PackageInput): Promise<Uint8Array> {
+  const {notes} = input
+  // The newest note's time is the package's time: note and card ids count up from it (in ms, as Anki's are),
+  // so new cards show when their source last changed, and no id lies in the future.
+  const time = notes.reduce((max, note) => Math.max(max, note.mod), 0) || 1
+  const decks = deckIds(notes.map((note) => note.deck))
+  const firstDeck = notes.length > 0 ? (decks.get(notes[0]!.deck) as number) : 1
+
+  const SQL = await sqlite()
+  const db = new SQL.Database()
+  try {
+    db.exec(schema)
+    const conf = {
+      activeDecks: [firstDeck],
+      addToCur: true,
+      collapseTime: 1200,
+      curDeck: firstDeck,
+      curModel: String(notetypeId),
+      dueCounts: true,
+      estTimes: true,
+      newBury: true,
+      newSpread: 0,
+      nextPos: notes.length + 1,
+      sortBackwards: false,
+      sortType: 'noteFld',
+      timeLim: 0
+    }
+    const deckMap: Record<string, unknown> = {'1': deckJson(1, 'Default', 0)}
+    for (const [name, id] of decks) deckMap[String(id)] = deckJson(id, name, time)
+    const topDeck = notes.length > 0 ? (decks.get(notes[0]!.deck.split('::')[0] as string) as number) : 1
+    db.run('INSERT INTO col VALUES (1, ?, ?, ?, 11, 0, 0, 0, ?, ?, ?, ?, ?)', [
+      time,
+      time * 1000,
+      time * 1000,
+      JSON.stringify(conf),
+      JSON.stringify({[String(notetypeId)]: notetypeJson(topDeck)}),
+      JSON.stringify(deckMap),
+      JSON.stringify(defaultDeckConfig),
+      '{}'
+    ])
+    // Text goes in as UTF-8 bytes cast to text: sql.js encodes bound strings in a JavaScript loop,
+    // several times slower than Node's encoder for the megabytes of fields a large deck holds.
+    const insertNote = db.prepare('INSERT INTO notes VALUES (?, CAST(? AS TEXT), ?, ?, -1, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), ?, 0, \'\')')
+    const insertCard = db.prepare('INSERT INTO cards VALUES (?, ?, ?, 0, ?, -1, 0, 0, ?, 0, 0, 0, 0, 0, 0, 0, 0, \'\')')
+    db.exec('BEGIN')
+    const base = time * 1000
+    notes.forEach((note, index) => {
+      if (note.fields.length !== fieldNames.length) throw new Error('A note needs ' + fieldNames.length + ' fields, got ' + note.fields.length)
+      const id = base + index
+      const deck = decks.get(note.deck) as number
+      const fields = note.fields as string[]
+      insertNote.run([
+        id,
+        utf8(note.guid),
+        notetypeId,
+        note.mod,
+        utf8(note.tags.length > 0 ? ' ' + note.tags.join(' ') + ' ' : ''),
+        utf8(fields.join('\x1f')),
+        utf8(stripHtml(fields[sortFieldIndex] ?? '')),
+        fieldChecksum(stripHtml(fields[0] ?? ''))
+      ])
+      // `due` of a new card is its position: Anki introduces the cards in document order.
+      insertCard.run([id, id, deck, note.mod, index + 1])
+    })
+    db.exec('COMMIT')
+    insertNote.free()
+    insertCard.free()
+    return db.export()
+  } finally {
+    db.close()
+  }
+}
+
+function utf8(text: string): Uint8Array {
+  return Buffer.from(text, 'utf8')
+}
+
+/** The zip: `collection.anki2`, the `media` map (`{"0": "name"}`) and the media files named by number. */
+export function zipPackage(collection: Uint8Array, media: readonly MediaFile[]): Uint8Array {
+  const map: Record<string, string> = {}
+  const entries: Zippable = {'collection.anki2': [collection, {level: 6}]}
+  media.forEach((file, index) => {
+    map[String(index)] = file.name
+    entries[String(index)] = [file.data, {level: storedTypes.test(file.name) ? 0 : 6}]
+  })
+  entries.media = [new TextEncoder().encode(JSON.stringify(map)), {level: 6}]
+  return zipSync(entries, {mtime: zipTime})
+}
