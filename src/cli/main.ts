@@ -12,7 +12,10 @@ Usage:
   tagpress anki import DECK.apkg [-o FILE.jsonl]
   tagpress export <blocks|chapters|qa|litgpt|text> [options]   (tagpress export --help)
   tagpress mix A.jsonl:N B.jsonl:M [--seed S] [-o FILE]
-  tagpress tree [--mongo URI] [--db NAME] [FILE_ID | NODE_ID]
+  tagpress tree [--mongo URI] [--db NAME] [FILE_ID | NODE_ID | SESSION_ID]
+  tagpress ask "QUESTION" --page FILE_ID [--session ID | --reply NODE_ID] [--site]
+  tagpress sessions [list | show ID | rename ID TITLE | delete ID]
+  tagpress export conversations [-o DIR]
 
 Options of build and check:
   --content DIR   Markdown sources (default: content/)
@@ -55,9 +58,18 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   check: async (args) => (await import('./commands/build.js')).runBuild(parseBuild(args).values, {write: false}),
   init: async (args) => (await import('./commands/init.js')).runInit(args[0] ?? '.'),
   anki: async (args) => (await import('./commands/anki.js')).runAnki(args),
-  export: async (args) => (await import('./commands/export.js')).runExport(args),
+  export: async (args) =>
+    args[0] === 'conversations'
+      ? (await import('./commands/export-conversations.js')).runExportConversations(args.slice(1))
+      : (await import('./commands/export.js')).runExport(args),
   mix: async (args) => (await import('./commands/mix.js')).runMix(args),
-  tree: async (args) => (await import('./commands/tree.js')).runTree(args),
+  // A session id (`s_…`) is a conversation; anything else a document tree (file or node id).
+  tree: async (args) =>
+    args.some((arg) => /^s_[0-9a-z]{8,40}$/.test(arg))
+      ? (await import('./commands/sessions.js')).runConversationTree(args)
+      : (await import('./commands/tree.js')).runTree(args),
+  ask: async (args) => (await import('./commands/ask.js')).runAsk(args),
+  sessions: async (args) => (await import('./commands/sessions.js')).runSessions(args),
   dev: async (args) => (await import('./commands/dev.js')).runDev(args),
   serve: async (args) => (await import('./commands/serve.js')).runServe(args)
 }

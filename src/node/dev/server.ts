@@ -10,6 +10,7 @@ import {UserError} from '../errors.js'
 import type {Config} from '../config/types.js'
 import {packageRoot} from '../package-root.js'
 import {searchIndexName} from '../outputs/site.js'
+import {apiHandlers} from '../server/serve.js'
 import {contentTypes} from '../server/static.js'
 import {DevSite, excerpt} from './dev-site.js'
 import {watchPaths, type ChangeBatch} from './watcher.js'
@@ -52,6 +53,7 @@ export async function startDevServer(config: Config, options: DevServerOptions =
   const site = new DevSite(config, cache, {css: [], js: [base + 'main.ts', base + 'dev-client.ts']})
   site.loadAll()
 
+  const apis = await apiHandlers(config, {drafts: true})
   const {createServer} = await import('vite')
   let vite: ViteDevServer
   vite = await createServer({
@@ -68,7 +70,7 @@ export async function startDevServer(config: Config, options: DevServerOptions =
         name: 'tagpress-pages',
         configureServer(server) {
           server.middlewares.use((request, response, next) => {
-            handle(request, response).then((handled) => {
+            handleApi(request, response).then((handled) => (handled ? true : handle(request, response))).then((handled) => {
               if (!handled) next()
             }, next)
           })
@@ -76,6 +78,12 @@ export async function startDevServer(config: Config, options: DevServerOptions =
       }
     ]
   })
+
+  /** The ask engine and the export stream, as `tagpress serve` has them. */
+  async function handleApi(request: IncomingMessage, response: ServerResponse): Promise<boolean> {
+    for (const api of apis.handlers) if (await api(request, response)) return true
+    return false
+  }
 
   /** Pages, content assets and the search index; everything else is Vite's (theme code, HMR). */
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<boolean> {
@@ -237,6 +245,7 @@ export async function startDevServer(config: Config, options: DevServerOptions =
       await vite.close()
       await building
       await builder.close()
+      await apis.close()
     }
   }
 }

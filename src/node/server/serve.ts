@@ -13,7 +13,8 @@ export type Handler = (request: IncomingMessage, response: ServerResponse) => bo
  * plus the APIs (`/api/…`) that the dev server mounts too.
  */
 export async function startServe(config: Config, options: {port?: number; host?: string} = {}): Promise<{url: string; close: () => Promise<void>}> {
-  const handlers: Handler[] = [...(await apiHandlers(config)), createStaticHandler(path.join(config.out, 'site'), config.site.base)]
+  const apis = await apiHandlers(config)
+  const handlers: Handler[] = [...apis.handlers, createStaticHandler(path.join(config.out, 'site'), config.site.base)]
   const server = createServer((request, response) => {
     void (async () => {
       for (const handler of handlers) if (await handler(request, response)) return
@@ -36,26 +37,37 @@ export async function startServe(config: Config, options: {port?: number; host?:
   const shown = address.address.includes(':') ? '[' + address.address + ']' : address.address
   return {
     url: 'http://' + shown + ':' + address.port + config.site.base,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve()))
+    close: async () => {
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+      await apis.close()
+    }
   }
 }
 
-/** The APIs shared by `serve` and the dev server (export stream, ask engine), each loaded only here. */
-export async function apiHandlers(config: Config): Promise<Handler[]> {
-  const handlers: Handler[] = []
+/** The APIs shared by `serve` and the dev server: the dataset export stream and the ask engine. */
+export async function apiHandlers(config: Config, options: {drafts?: boolean} = {}): Promise<{handlers: Handler[]; close: () => Promise<void>}> {
   const requireToken = !isLoopback(config.server.host)
   if (requireToken && !config.server.token) {
     throw new UserError('The server is bound to ' + config.server.host + ', beyond this machine: set TAGPRESS_TOKEN (or server.token) so the APIs require a bearer token')
   }
-  try {
-    // Optional module (the export stream); a variable keeps the compiler from requiring it.
-    const exportEndpoint = './export-endpoint.js'
-    const module = (await import(exportEndpoint)) as {createExportHandler?: (config: Config, options: {token?: string; requireToken: boolean}) => Handler}
-    if (module.createExportHandler) handlers.push(module.createExportHandler(config, {...(config.server.token ? {token: config.server.token} : {}), requireToken}))
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error
+  const token = config.server.token ? {token: config.server.token} : {}
+  const [{createExportHandler}, {createAskApi}] = await Promise.all([import('./export-endpoint.js'), import('../ask/http.js')])
+  const exportHandler = createExportHandler({out: config.out, kinds: config.litgpt.kinds, ...(config.litgpt.tokenizer ? {tokenizer: config.litgpt.tokenizer} : {}), requireToken, ...token})
+  const ask = createAskApi(config, {requireToken, ...token, ...(options.drafts ? {drafts: true} : {})})
+  return {
+    handlers: [withBase(config.site.base, exportHandler), ask.handler],
+    close: () => ask.close()
   }
-  return handlers
+}
+
+/** The export stream answers at `/api/export/…`; under a base path the site's own links use `<base>api/export/…`. */
+function withBase(base: string, handler: Handler): Handler {
+  if (base === '/') return handler
+  return (request, response) => {
+    if (request.url?.startsWith(base + 'api/')) request.url = request.url.slice(base.length - 1)
+    return handler(request, response)
+  }
 }
 
 export function isLoopback(host: string): boolean {
