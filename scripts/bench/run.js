@@ -5,6 +5,7 @@ import {parseArgs} from 'node:util'
 import {benchBuild, formatBuild} from './build-bench.js'
 import {benchDev, formatDev} from './dev-bench.js'
 import {benchAnki} from './anki-bench.js'
+import {benchAsk} from './ask-bench.js'
 import {machine} from './lib.js'
 
 const {values} = parseArgs({
@@ -25,4 +26,7 @@ if (!only || only.has('dev')) {
 }
 if (!only || only.has('anki')) {
   console.log((await benchAnki({runs: Math.min(runs, 5)})) + '\n')
+}
+if (!only || only.has('ask')) {
+  console.log((await benchAsk()) + '\n')
 }
