@@ -6,6 +6,7 @@ import {benchBuild, formatBuild} from './build-bench.js'
 import {benchDev, formatDev} from './dev-bench.js'
 import {benchAnki} from './anki-bench.js'
 import {benchAsk} from './ask-bench.js'
+import {benchDatasets} from './datasets-bench.js'
 import {machine} from './lib.js'
 
 const {values} = parseArgs({
@@ -29,4 +30,8 @@ if (!only || only.has('anki')) {
 }
 if (!only || only.has('ask')) {
   console.log((await benchAsk()) + '\n')
+}
+if (!only || only.has('datasets')) {
+  console.log('## Datasets\n')
+  console.log((await benchDatasets()) + '\n')
 }

@@ -178,7 +178,8 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   }
 
   const theme = write ? await resolveTheme(config.root, stateDir) : undefined
-  const buildId = hash([toolVersion, fingerprint, theme?.key ?? '', JSON.stringify(config.site), options.drafts ? 'drafts' : '', ...sources.map((stat) => stat.source + ' ' + hashes.get(stat.source))].join('\n'), 64)
+  // Everything that shapes an output: the tool, the compile fingerprint, the theme, and the config of each output.
+  const buildId = hash([toolVersion, fingerprint, theme?.key ?? '', JSON.stringify([config.site, config.anki, config.litgpt, config.mongo.db]), options.drafts ? 'drafts' : '', ...sources.map((stat) => stat.source + ' ' + hashes.get(stat.source))].join('\n'), 64)
 
   // Nothing changed since the last build of this out/: its result stands.
   const stateFile = path.join(stateDir, 'build-state.json')

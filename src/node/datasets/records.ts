@@ -60,8 +60,8 @@ const kindOf: Record<DatasetName, InstructionRecord['kind']> = {qa: 'qa', blocks
 
 /** Lone surrogates become U+FFFD: JSON would escape them, and Python's UTF-8 encoder (the tokenizer) rejects them. */
 export function wellFormed(text: string): string {
-  const fix = (text as unknown as {toWellFormed?: () => string}).toWellFormed
-  if (fix) return fix.call(text)
+  const string = text as unknown as {isWellFormed?: () => boolean; toWellFormed?: () => string}
+  if (string.isWellFormed && string.toWellFormed) return string.isWellFormed() ? text : string.toWellFormed()
   return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
 }
 

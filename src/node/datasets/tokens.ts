@@ -19,6 +19,32 @@ export const approximateCounter: TokenCounter = {
   count: (text) => Math.ceil(Buffer.byteLength(text) / 4)
 }
 
+/** The line that ends each pretraining document: the tokenizer's end-of-text token, else `<|endoftext|>` (GPT-2, GPT-NeoX/Pythia, Qwen, Phi). */
+export function textSeparator(tokenizerFile: string | undefined): string {
+  if (!tokenizerFile) return defaultSeparator
+  try {
+    const json = JSON.parse(readFileSync(tokenizerFile, 'utf8')) as {added_tokens?: Array<{content: string; special?: boolean}>}
+    return readEos(tokenizerFile, json) ?? defaultSeparator
+  } catch {
+    return defaultSeparator
+  }
+}
+
+export const defaultSeparator = '<|endoftext|>'
+
+function readEos(tokenizerFile: string, json: {added_tokens?: Array<{content: string; special?: boolean}>}): string | undefined {
+  const configFile = path.join(path.dirname(tokenizerFile), 'tokenizer_config.json')
+  if (existsSync(configFile)) {
+    try {
+      const eos = tokenName((JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>).eos_token)
+      if (eos) return eos
+    } catch {
+      // Fall back to the tokenizer's special tokens.
+    }
+  }
+  return guessEos(json.added_tokens ?? [])
+}
+
 /** A counter for `litgpt.tokenizer` (a Hugging Face `tokenizer.json`), or the estimate without one. */
 export async function tokenCounter(tokenizerFile: string | undefined): Promise<TokenCounter> {
   if (!tokenizerFile) return approximateCounter
@@ -44,7 +70,7 @@ export async function tokenCounter(tokenizerFile: string | undefined): Promise<T
   } catch (error) {
     throw new UserError('`litgpt.tokenizer` could not be loaded (' + tokenizerFile + ': ' + (error as Error).message + ')')
   }
-  const eos = tokenName(config.eos_token) ?? guessEos(json.added_tokens ?? [])
+  const eos = readEos(tokenizerFile, json)
   return {
     method: path.basename(tokenizerFile),
     exact: true,

@@ -88,7 +88,8 @@ function trainBody(config: Config, downloads: Array<[string, ManifestEntry]>): s
   let body = '<h1 id="train-a-model">Train a model</h1>\n<p>These commands use the files this build wrote under <code>' + escapeHtml(out) + '/</code>.</p>\n'
   const litgpt = downloads.filter(([name]) => name.startsWith('datasets/litgpt/'))
   if (litgpt.length > 0) {
-    const sft = [...new Set(litgpt.map(([name]) => name).filter((name) => name.endsWith('/train.jsonl')).map((name) => path.posix.dirname(name)))]
+    // Instruction folders (`{instruction, input, output}`); the chat folder is for other trainers.
+    const sft = [...new Set(litgpt.map(([name]) => name).filter((name) => name.endsWith('/train.jsonl') && !name.includes('/chat/')).map((name) => path.posix.dirname(name)))]
     const text = [...new Set(litgpt.map(([name]) => name).filter((name) => name.endsWith('.txt')).map((name) => path.posix.dirname(name)))]
     body += '<h2 id="finetune">Fine-tune with LitGPT</h2>\n'
     for (const folder of sft) {
