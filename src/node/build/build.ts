@@ -71,7 +71,8 @@ export interface BuildStats {
   pages: number
   pagesWritten: number
   records: {blocks: number; chapters: number; qa: number}
-  timings: {scan: number; compile: number; outputs: number; total: number}
+  /** Milliseconds; `steps` splits the outputs (site, datasets, each later output, downloads). */
+  timings: {scan: number; compile: number; outputs: number; total: number; steps: Record<string, number>}
   /** Peak resident memory of the whole process (all threads), in KB. */
   maxRssKB: number
 }
@@ -195,7 +196,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
       stats: {
         files: sources.length, compiled: 0, reused: sources.length, errors: previous.result.errors, keptLastGood: previous.result.keptLastGood,
         pages: previous.result.pages, pagesWritten: 0, records: previous.result.records,
-        timings: {scan: scanned - started, compile: 0, outputs: 0, total: finished - started}, maxRssKB: process.resourceUsage().maxRSS
+        timings: {scan: scanned - started, compile: 0, outputs: 0, total: finished - started, steps: {}}, maxRssKB: process.resourceUsage().maxRSS
       }
     }
   }
@@ -258,7 +259,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     pages: chosen.length,
     pagesWritten: 0,
     records: {blocks: 0, chapters: 0, qa: 0},
-    timings: {scan: scanned - started, compile: compiled - scanned, outputs: 0, total: 0},
+    timings: {scan: scanned - started, compile: compiled - scanned, outputs: 0, total: 0, steps: {}},
     maxRssKB: 0
   }
   let mongo: BuildResult['mongo']
@@ -329,7 +330,14 @@ async function writeOutputs(
 ): Promise<{published: PublishedFile[]; state: BuildState}> {
   const times = sourceTimes(config.content, new Map(chosen.map((item) => [item.source, mtimes.get(item.source) ?? 0])))
   const pages: SitePage[] = chosen.map(({source, key, meta, frozen}) => ({source, key, meta, time: times.get(source) ?? 0, ...(frozen ? {frozen} : {})}))
+  let lap = performance.now()
+  const time = (name: string): void => {
+    const now = performance.now()
+    stats.timings.steps[name] = Math.round(now - lap)
+    lap = now
+  }
   const site = await writeSite(config, pages, cache, theme, previous?.site, progress)
+  time('site')
 
   const concat = writeConcat(
     concatOutputs.map(({name, file}) => ({name, file: path.join(config.out, file), previous: previous?.concat[name]})),
@@ -358,6 +366,7 @@ async function writeOutputs(
     detail: () => JSON.parse(cache.readParts(page.key).detail) as CompiledDetail,
     parts: () => cache.readParts(page.key)
   }))
+  time('datasets')
   const outputStates: Record<string, unknown> = {}
   for (const output of await buildOutputs()) {
     const result = await output.write({
@@ -366,6 +375,7 @@ async function writeOutputs(
     })
     for (const file of result.files) outputs[file.path] = {records: file.records, bytes: file.bytes, sha256: file.sha256}
     if (result.state !== undefined) outputStates[output.name] = result.state
+    time(output.name)
   }
   const manifest = {
     tool: {name: 'tagpress', version: toolVersion},
@@ -377,6 +387,7 @@ async function writeOutputs(
   // The generated Datasets and Train pages, then what the previous build left that this one did not write.
   site.state.files = [...new Set([...site.state.files, ...writeDownloads(config, site.nav, site.assets, outputs as Record<string, ManifestEntry>, buildId)])].sort()
   removeStale(path.join(config.out, 'site'), previous?.site, site.state)
+  time('downloads')
   stats.pagesWritten = site.written
   stats.records = {
     blocks: concat.blocks?.records ?? 0,
