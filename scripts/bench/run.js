@@ -7,6 +7,7 @@ import {benchDev, formatDev} from './dev-bench.js'
 import {benchAnki} from './anki-bench.js'
 import {benchAsk} from './ask-bench.js'
 import {benchDatasets} from './datasets-bench.js'
+import {benchMongo} from './mongo-bench.js'
 import {machine} from './lib.js'
 
 const {values} = parseArgs({
@@ -34,4 +35,7 @@ if (!only || only.has('ask')) {
 if (!only || only.has('datasets')) {
   console.log('## Datasets\n')
   console.log((await benchDatasets()) + '\n')
+}
+if (!only || only.has('mongo')) {
+  console.log('## MongoDB trees (FerretDB)\n\n' + (await benchMongo({files: 10000})) + '\n')
 }
