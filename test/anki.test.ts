@@ -335,9 +335,7 @@ describe('the writer and the reader', () => {
 
   test('10,000 cards write and read back', async () => {
     const notes = Array.from({length: 10_000}, (_, index) => note(index, {fields: ['I' + index, 'Q' + index + ' <code>x &lt; y</code>', '', '<div class="tp-code"><pre class="shiki"><code><span class="line"><span class="sk-keyword">const</span> x = ' + index + '</span></code></pre></div>', 'f#' + index]}))
-    const started = performance.now()
     const bytes = await writeApkg({notes, media: []})
-    const took = performance.now() - started
     const file = tmp('big.apkg')
     writeFileSync(file, bytes)
     let count = 0
@@ -348,7 +346,6 @@ describe('the writer and the reader', () => {
     }
     expect(count).toBe(10_000)
     expect(last?.question).toBe('Q9999 <code>x &lt; y</code>')
-    expect(took).toBeLessThan(30_000)
   })
 })
 
