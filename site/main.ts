@@ -10,6 +10,7 @@ import './styles/content.css'
 import './styles/code-tokens.css'
 import './styles/qa.css'
 import './styles/custom.css'
+import {initAskOpen} from './ask-open' // ask panel: the header button and shortcut (the panel loads lazily)
 import {initCode} from './code'
 import {initDrawer, revealCurrentNavItem} from './drawer'
 import {initSearchOpen} from './search-open'
@@ -20,6 +21,7 @@ import {initToc} from './toc'
 
 initTheme()
 initSearchOpen()
+initAskOpen() // ask panel
 initDrawer()
 revealCurrentNavItem()
 initToc()

@@ -70,6 +70,9 @@ const ICON_SUN =
   '<svg class="tp-icon tp-icon-sun" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><circle cx="12" cy="12" r="4"/><path d="M12 2v2M12 20v2M4.9 4.9l1.4 1.4M17.7 17.7l1.4 1.4M2 12h2M20 12h2M4.9 19.1l1.4-1.4M17.7 6.3l1.4-1.4"/></svg>'
 const ICON_MOON =
   '<svg class="tp-icon tp-icon-moon" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M20.5 14.5A8.5 8.5 0 0 1 9.5 3.5a8.5 8.5 0 1 0 11 11z"/></svg>'
+// Ask panel (site/ask-open.ts): a speech bubble with a question mark.
+const ICON_ASK =
+  '<svg class="tp-icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M5 18.5V6.5A2.5 2.5 0 0 1 7.5 4h9A2.5 2.5 0 0 1 19 6.5v7a2.5 2.5 0 0 1-2.5 2.5H9.5L5 19.5z"/><path d="M10 8.6a2.1 2.1 0 1 1 2.6 2c-.4.1-.6.5-.6.9v.2"/><path d="M12 14h.01"/></svg>'
 const ICON_EDIT =
   '<svg class="tp-icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M4 20h4L19 9l-4-4L4 16v4zM13.5 6.5l4 4"/></svg>'
 
@@ -116,6 +119,8 @@ function renderDocument(model: PageModel, mainHtml: string, asideHtml: string): 
   h += '<div class="tp-header-actions">'
   h += '<button type="button" class="tp-search-button" aria-label="Search" aria-haspopup="dialog" aria-keyshortcuts="/ Control+K Meta+K" data-tp-search-open>' +
     ICON_SEARCH + '<span class="tp-search-label">Search</span><kbd class="tp-kbd" aria-hidden="true">/</kbd></button>'
+  // Ask panel: the button that opens it (site/ask-open.ts); `data-page` (the file id) only on pages with a Markdown source.
+  if (model.kind === 'page') h += renderAskButton(model)
   h += '<button type="button" class="tp-icon-button tp-theme-button" aria-pressed="false" aria-label="Dark theme" title="Toggle dark theme" data-tp-theme>' +
     ICON_SUN + ICON_MOON + '</button>'
   h += '</div></div></header>\n'
@@ -138,6 +143,13 @@ function renderDocument(model: PageModel, mainHtml: string, asideHtml: string): 
   h += '<footer class="tp-footer"><p>' + siteTitle + ' · Built with tagpress</p></footer>\n'
   h += '</div>\n</body>\n</html>\n'
   return h
+}
+
+/** Ask panel: the header button; the panel reads the site base and the page's file id from it. */
+function renderAskButton(model: PageModel): string {
+  const page = model.records !== undefined && model.path.endsWith('.html') ? ' data-page="' + escapeHtml(model.path.slice(0, -'.html'.length)) + '"' : ''
+  return '<button type="button" class="tp-icon-button tp-ask-button" aria-label="Ask this page" title="Ask this page (Ctrl+I)" aria-haspopup="dialog" aria-expanded="false" aria-keyshortcuts="Control+I Meta+I" data-tp-ask-open data-base="' +
+    escapeUrl(model.site.base) + '"' + page + '>' + ICON_ASK + '</button>'
 }
 
 function renderHead(model: PageModel): string {
