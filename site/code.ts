@@ -47,7 +47,8 @@ export function initCode(): void {
   })
 }
 
-async function copy(text: string): Promise<boolean> {
+/** Copy text to the clipboard; the old textarea way on insecure origins. Shared with the ask panel. */
+export async function copy(text: string): Promise<boolean> {
   try {
     await navigator.clipboard.writeText(text)
     return true

@@ -16,6 +16,7 @@
  * (with the engine's exact `ollama pull` command), rate-limited (429 with
  * Retry-After), offline.
  */
+import {copy} from '../code'
 import '../styles/ask.css'
 import {ApiError, AskApi} from './api'
 import {button, h, icon} from './h'
@@ -744,7 +745,7 @@ class Panel implements NodeHost {
   }
 
   copy(text: string, control: HTMLElement): void {
-    void copyText(text).then((ok) => {
+    void copy(text).then((ok) => {
       this.announce(ok ? 'Copied.' : 'Copy failed.')
       if (!ok) return
       control.classList.add('is-copied')
@@ -871,25 +872,3 @@ function storeOpen(open: boolean): void {
   }
 }
 
-async function copyText(text: string): Promise<boolean> {
-  try {
-    await navigator.clipboard.writeText(text)
-    return true
-  } catch {
-    // Insecure origins (http on a LAN address): the old way.
-    const area = h('textarea', {readonly: true, style: 'position:fixed;top:0;left:0;opacity:0;pointer-events:none'})
-    area.value = text
-    const previous = document.activeElement
-    document.body.append(area)
-    area.select()
-    let ok = false
-    try {
-      ok = document.execCommand('copy')
-    } catch {
-      ok = false
-    }
-    area.remove()
-    if (previous instanceof HTMLElement) previous.focus()
-    return ok
-  }
-}

@@ -1,0 +1,107 @@
+// `npm run bench:peers`: the same synthetic corpus through Eleventy 3 and
+// VitePress (build), and VitePress's dev server (start-up, save → updated
+// page), beside tagpress, measured in one run. The peers are bench-only: they
+// are installed into ~/.cache/tagpress/peers-<hash>/, never into the project.
+import {execFileSync, spawnSync} from 'node:child_process'
+import {createHash} from 'node:crypto'
+import {copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {homedir, tmpdir} from 'node:os'
+import path from 'node:path'
+import {parseArgs} from 'node:util'
+import {chromium} from 'playwright-core'
+import {corpusDir, measureEdits, startServer} from './dev-bench.js'
+import {machine, median, repo, seconds} from './lib.js'
+
+const manifest = path.join(repo, 'scripts/bench/peers/package.json')
+
+function installPeers() {
+  const hash = createHash('sha256').update(readFileSync(manifest)).digest('hex').slice(0, 12)
+  const dir = path.join(process.env.TAGPRESS_CACHE ?? path.join(homedir(), '.cache', 'tagpress'), 'peers-' + hash)
+  if (!existsSync(path.join(dir, '.complete'))) {
+    process.stderr.write('bench:peers: installing Eleventy and VitePress into ' + dir + ' (one time)\n')
+    rmSync(dir, {recursive: true, force: true})
+    mkdirSync(dir, {recursive: true})
+    copyFileSync(manifest, path.join(dir, 'package.json'))
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], {cwd: dir, stdio: ['ignore', 'ignore', 'inherit']})
+    writeFileSync(path.join(dir, '.complete'), '')
+  }
+  return dir
+}
+
+/** A copy of the corpus as a VitePress project (its own folder, so caches never mix). */
+function peerProject(size, name) {
+  const dir = path.join(tmpdir(), 'tagpress-bench-peers', name + '-' + size)
+  if (!existsSync(path.join(dir, 'docs'))) {
+    cpSync(path.join(corpusDir(size), 'content'), path.join(dir, 'docs'), {recursive: true})
+    mkdirSync(path.join(dir, 'docs', '.vitepress'), {recursive: true})
+    writeFileSync(path.join(dir, 'docs', '.vitepress', 'config.mjs'), "export default {title: 'bench', cleanUrls: false}\n")
+  }
+  return dir
+}
+
+function timed(command, args, cwd) {
+  const started = performance.now()
+  const result = spawnSync(command, args, {cwd, encoding: 'utf8', env: {...process.env, CI: 'true'}, maxBuffer: 1 << 28})
+  const ms = performance.now() - started
+  if (result.status !== 0) throw new Error(args.join(' ') + ' failed:\n' + result.stderr.slice(-2000))
+  return ms
+}
+
+async function main() {
+  const {values} = parseArgs({options: {sizes: {type: 'string'}, runs: {type: 'string'}, edits: {type: 'string'}}})
+  const sizes = (values.sizes ?? '1000').split(',').map(Number)
+  const devSizes = (values.sizes ?? '100,10000').split(',').map(Number)
+  const runs = Number(values.runs ?? 3)
+  const edits = Number(values.edits ?? 20)
+  const peers = installPeers()
+  const bin = (name) => path.join(peers, 'node_modules', '.bin', name)
+  console.log(`Machine: ${machine()}\n\n## Builds beside peers\n`)
+  console.log('| files | tagpress cold (all outputs) | Eleventy 3 | VitePress build |\n| ---: | ---: | ---: | ---: |')
+  for (const size of sizes) {
+    const dir = corpusDir(size)
+    const vite = peerProject(size, 'vitepress')
+    const eleventy = peerProject(size, 'eleventy')
+    const t = {tagpress: [], eleventy: [], vitepress: []}
+    for (let run = 0; run < runs; run++) {
+      rmSync(path.join(dir, 'out'), {recursive: true, force: true})
+      rmSync(path.join(dir, '.tagpress'), {recursive: true, force: true})
+      t.tagpress.push(timed(process.execPath, [path.join(repo, 'bin/tagpress.js'), 'build', '--clean'], dir))
+      rmSync(path.join(eleventy, '_site'), {recursive: true, force: true})
+      t.eleventy.push(timed(bin('eleventy'), ['--input=docs', '--output=_site', '--quiet'], eleventy))
+      rmSync(path.join(vite, 'docs', '.vitepress', 'dist'), {recursive: true, force: true})
+      t.vitepress.push(timed(bin('vitepress'), ['build', 'docs'], vite))
+    }
+    console.log(`| ${size.toLocaleString('en')} | ${seconds(median(t.tagpress))} | ${seconds(median(t.eleventy))} | ${seconds(median(t.vitepress))} |`)
+  }
+
+  console.log('\n## Dev servers\n\n| pages | server | start-up to first page | save → updated page (median of ' + edits + ') |\n| ---: | --- | ---: | ---: |')
+  const browser = await chromium.launch({executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update']})
+  try {
+    for (const size of devSizes) {
+      const page0 = 'part-3/chapter-4/' + readdirSync(path.join(corpusDir(size), 'content', 'part-3', 'chapter-4')).filter((name) => name.endsWith('.md')).sort()[0]
+      for (const server of ['tagpress', 'vitepress']) {
+        const dir = server === 'tagpress' ? corpusDir(size) : path.join(peerProject(size, 'vitepress'), 'docs')
+        const started = server === 'tagpress'
+          ? await startServer(process.execPath, [path.join(repo, 'bin/tagpress.js'), 'dev', '--port', '0'], corpusDir(size), /ready at (http:\/\/\S+)/)
+          : await startServer(bin('vitepress'), ['dev', '.', '--port', String(6100 + Math.floor(Math.random() * 800))], dir, /Local:\s+(http:\/\/\S+)/)
+        try {
+          const page = await (await browser.newContext()).newPage()
+          const connected = page.waitForEvent('console', {predicate: (message) => message.text().includes('[vite] connected'), timeout: 900_000})
+          await page.goto(started.url.replace(/\/$/, '') + '/' + page0.replace(/\.md$/, '.html'), {timeout: 900_000})
+          await page.waitForSelector('main', {timeout: 900_000})
+          const startup = performance.now() - started.started
+          await connected
+          const latencies = await measureEdits(page, path.join(dir, server === 'tagpress' ? 'content' : '', page0), edits, server)
+          console.log(`| ${size.toLocaleString('en')} | ${server} | ${seconds(startup)} | ${seconds(median(latencies))} |`)
+          await page.context().close()
+        } finally {
+          started.child.kill('SIGTERM')
+        }
+      }
+    }
+  } finally {
+    await browser.close()
+  }
+}
+
+await main()
