@@ -31,6 +31,8 @@ export async function benchBuild({sizes, runs}) {
     const times = {bare1: [], bare2: [], bare2hl: [], cold: [], warm: [], edit: []}
     let coldRss = 0
     let editRss = 0
+    const coldSteps = []
+    const editSteps = []
     for (let run = 0; run < repeat; run++) {
       process.stderr.write(`build bench: ${size} files, run ${run + 1}/${repeat}\n`)
       times.bare1.push(bare(content, path.join(dir, 'bare-out'), 1, false).ms)
@@ -40,6 +42,7 @@ export async function benchBuild({sizes, runs}) {
       rmSync(path.join(dir, '.tagpress'), {recursive: true, force: true})
       const cold = tagpress(dir, '--clean')
       times.cold.push(cold.timings.total)
+      coldSteps.push({compile: cold.timings.compile, ...cold.timings.steps})
       coldRss = Math.max(coldRss, cold.maxRssKB)
       times.warm.push(tagpress(dir).timings.total)
       const edited = path.join(content, 'part-3', 'chapter-4', readdirFirst(path.join(content, 'part-3', 'chapter-4')))
@@ -47,12 +50,19 @@ export async function benchBuild({sizes, runs}) {
       const edit = tagpress(dir)
       if (edit.compiled !== 1) throw new Error('expected one file recompiled, got ' + edit.compiled)
       times.edit.push(edit.timings.total)
+      editSteps.push({compile: edit.timings.compile, ...edit.timings.steps})
       editRss = Math.max(editRss, edit.maxRssKB)
     }
     const m = Object.fromEntries(Object.entries(times).map(([key, values]) => [key, median(values)]))
-    rows.push({size, runs: repeat, ...m, coldRss, editRss})
+    rows.push({size, runs: repeat, ...m, coldRss, editRss, coldSteps: medianSteps(coldSteps), editSteps: medianSteps(editSteps)})
   }
   return rows
+}
+
+/** Each output step's median time over the runs. */
+function medianSteps(runs) {
+  const names = Object.keys(runs[0] ?? {})
+  return Object.fromEntries(names.map((name) => [name, median(runs.map((steps) => steps[name] ?? 0))]))
 }
 
 /** The first Markdown file of a folder in name order: a stable file to edit. */
@@ -69,6 +79,14 @@ export function formatBuild(rows) {
     lines.push(
       `| ${row.size.toLocaleString('en')} | ${seconds(row.bare1)} | ${seconds(row.bare2)} | ${seconds(row.bare2hl)} | ${seconds(row.cold)} | ${(row.cold / row.bare2).toFixed(2)}× (${(row.cold / row.bare2hl).toFixed(2)}×) | ${seconds(row.warm)} | ${seconds(row.edit)} | ${megabytes(row.coldRss)} / ${megabytes(row.editRss)} |`
     )
+  }
+  // Where the time after compiling goes: each output step (the Datasets and Train pages are `downloads`).
+  const steps = Object.keys(rows[0]?.coldSteps ?? {})
+  lines.push('', '| files | build | ' + steps.join(' | ') + ' |', '| ---: | --- |' + ' ---: |'.repeat(steps.length))
+  for (const row of rows) {
+    for (const [label, times, total] of [['cold', row.coldSteps, row.cold], ['one edit', row.editSteps, row.edit]]) {
+      lines.push(`| ${row.size.toLocaleString('en')} | ${label} | ` + steps.map((step) => `${seconds(times[step] ?? 0)} (${(((times[step] ?? 0) / total) * 100).toFixed(1)}%)`).join(' | ') + ' |')
+    }
   }
   return lines.join('\n')
 }

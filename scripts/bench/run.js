@@ -1,10 +1,11 @@
 // `npm run bench`: every benchmark suite in one run, printed as Markdown
 // tables (copied into docs/benchmarks.md with the machine line).
-// Options: --only build, --sizes 1000,10000, --runs 5.
+// Options: --only build (suites: build, dev, anki, ask, datasets, assets, mongo), --sizes 1000,10000, --runs 5.
 import {parseArgs} from 'node:util'
 import {benchBuild, formatBuild} from './build-bench.js'
 import {benchDev, formatDev} from './dev-bench.js'
 import {benchAnki} from './anki-bench.js'
+import {benchAssets} from './assets-bench.js'
 import {benchAsk} from './ask-bench.js'
 import {benchDatasets} from './datasets-bench.js'
 import {benchMongo} from './mongo-bench.js'
@@ -35,6 +36,9 @@ if (!only || only.has('ask')) {
 if (!only || only.has('datasets')) {
   console.log('## Datasets\n')
   console.log((await benchDatasets()) + '\n')
+}
+if (!only || only.has('assets')) {
+  console.log((await benchAssets()) + '\n')
 }
 if (!only || only.has('mongo')) {
   console.log('## MongoDB trees (FerretDB)\n\n' + (await benchMongo({files: 10000})) + '\n')

@@ -3,6 +3,7 @@ import path from 'node:path'
 import {UserError} from '../errors.js'
 import {compileFilters, type Filter} from './filters.js'
 import {isBlank, parseRecord, readChunks, readLineBatches} from './lines.js'
+import {filterFields, qaInstructionLine} from './raw-fields.js'
 import {datasetNames, toChat, toInstruction, toText, recordId, type DatasetName, type DatasetRecord} from './records.js'
 
 /** What `tagpress export` and the endpoint can stream: a dataset, the instruction records of the configured kinds, or their text. */
@@ -100,6 +101,7 @@ export async function* exportBatches(spec: ExportSpec): AsyncGenerator<Batch> {
   const separator = spec.separator ?? '<|endoftext|>'
   const suffix = separator ? '\n' + separator + '\n' : '\n\n'
   const raw = spec.dataset !== 'litgpt' && spec.dataset !== 'text'
+  const instructions = format === 'alpaca' || (spec.dataset === 'litgpt' && format === 'jsonl')
 
   for (const source of sources) {
     const file = path.join(spec.datasetsDir, source + '.jsonl')
@@ -110,8 +112,8 @@ export async function* exportBatches(spec: ExportSpec): AsyncGenerator<Batch> {
       for await (const chunk of readChunks(file, spec)) yield {raw: chunk, records: countNewlines(chunk)}
       continue
     }
-    // Records are parsed: smaller reads keep less garbage alive at once (peak memory), at about the same speed.
-    for await (const {lines, first} of readLineBatches(file, {...spec, chunkSize: spec.chunkSize ?? 1 << 16})) {
+    // Records are parsed: 256 KB reads, measured: the speed of 1 MB ones with the peak memory of 64 KB ones.
+    for await (const {lines, first} of readLineBatches(file, {...spec, chunkSize: spec.chunkSize ?? 1 << 18})) {
       const items: string[] = []
       for (let index = 0; index < lines.length; index++) {
         const line = lines[index] as string
@@ -122,9 +124,19 @@ export async function* exportBatches(spec: ExportSpec): AsyncGenerator<Batch> {
         }
         // Filtering a dataset as it is needs four fields, not the whole record: read them straight from the line.
         if (raw && format === 'jsonl' && test) {
-          if (!test(fields(line) ?? (parseRecord(line, file, first + index) as never), source)) continue
+          if (!test(filterFields(line) ?? (parseRecord(line, file, first + index) as never), source)) continue
           items.push(line + '\n')
           continue
+        }
+        // Q/A pairs as instruction records (Alpaca, the LitGPT set): spliced from the line's own JSON strings.
+        if (instructions && source === 'qa') {
+          const found = test ? filterFields(line) : {}
+          if (found && test && !test(found as never, source)) continue
+          const spliced = found && qaInstructionLine(line)
+          if (spliced) {
+            items.push(spliced + '\n')
+            continue
+          }
         }
         const record = parseRecord(line, file, first + index) as unknown as DatasetRecord
         if (test && !test(record as never, source)) continue
@@ -152,29 +164,6 @@ function serialize(line: string, record: DatasetRecord, source: DatasetName, dat
     case 'text':
       return toText(source, record) + suffix
   }
-}
-
-/**
- * The fields filters read (`id`, `file_id`, `chapter_id`, `kind`), read from a
- * record line as JSON.stringify writes it, or `undefined` when a value is not
- * a plain string (escapes, another type): then the line is parsed. A key inside
- * a string value is escaped (`\"id\":`), so the first `"id":` is the record's own.
- */
-function fields(line: string): {id?: string; file_id?: string; chapter_id?: string; kind?: string} | undefined {
-  const result: {id?: string; file_id?: string; chapter_id?: string; kind?: string} = {}
-  for (const key of ['id', 'file_id', 'chapter_id', 'kind'] as const) {
-    const marker = '"' + key + '":'
-    const at = line.indexOf(marker)
-    if (at === -1) continue
-    const start = at + marker.length
-    if (line.charCodeAt(start) !== 34) return undefined
-    const end = line.indexOf('"', start + 1)
-    if (end === -1) return undefined
-    const value = line.slice(start + 1, end)
-    if (value.includes('\\')) return undefined
-    result[key] = value
-  }
-  return result
 }
 
 function countNewlines(chunk: Buffer): number {

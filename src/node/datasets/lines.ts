@@ -44,17 +44,25 @@ export async function* readChunks(file: string, options: ChunkOptions = {}): Asy
     const code = (error as NodeJS.ErrnoException).code
     throw new UserError(code === 'ENOENT' ? 'No such file: ' + file : file + ': ' + (error as Error).message)
   }
+  // One read ahead: the disk works while the caller handles the chunk before (one more chunk in memory).
+  const opened = handle
+  const read = (size: number): Promise<Buffer> => {
+    const buffer = Buffer.allocUnsafe(size)
+    return opened.read(buffer, 0, size, null).then(({bytesRead}) => (bytesRead === size ? buffer : buffer.subarray(0, bytesRead)))
+  }
+  let next: Promise<Buffer> | undefined = read(Math.min(chunkSize, 1 << 16))
   try {
-    let size = Math.min(chunkSize, 1 << 16)
     for (;;) {
-      const buffer = Buffer.allocUnsafe(size)
-      const {bytesRead} = await handle.read(buffer, 0, size, null)
-      if (bytesRead === 0) return
-      options.onRead?.(bytesRead)
-      yield bytesRead === size ? buffer : buffer.subarray(0, bytesRead)
-      size = chunkSize
+      const chunk: Buffer = await next
+      next = undefined
+      if (chunk.length === 0) return
+      options.onRead?.(chunk.length)
+      next = read(chunkSize)
+      yield chunk
     }
   } finally {
+    // A read still running when the caller stops must end before the file closes.
+    await next?.catch(() => {})
     await handle.close()
   }
 }
@@ -66,25 +74,33 @@ export interface Line {
 }
 
 /**
- * Lines of a file in batches (one batch per chunk read), without loading the
- * file: a line split across chunks is carried over as bytes, so multi-byte
- * characters are never cut.
+ * Lines of a file in batches of about `batchSize` bytes, without loading the
+ * file: a line split across reads is carried over as bytes, so multi-byte
+ * characters are never cut. Reads are large (a read has a fixed cost); the
+ * text decoded at once is small (less garbage alive, faster slices).
  */
-export async function* readLineBatches(file: string, options: ChunkOptions = {}): AsyncGenerator<{lines: string[]; first: number}> {
+export async function* readLineBatches(file: string, options: ChunkOptions & {batchSize?: number} = {}): AsyncGenerator<{lines: string[]; first: number}> {
+  const batchSize = options.batchSize ?? 1 << 16
   let carry: Buffer | undefined
   let number = 1
   for await (const chunk of readChunks(file, options)) {
-    const last = chunk.lastIndexOf(10)
-    if (last === -1) {
-      carry = carry ? Buffer.concat([carry, chunk]) : chunk
-      continue
+    let start = 0
+    for (;;) {
+      let end = start + batchSize < chunk.length ? chunk.indexOf(10, start + batchSize) : -1
+      if (end === -1) end = chunk.lastIndexOf(10)
+      if (end < start) break
+      const piece = chunk.subarray(start, end + 1)
+      const head = carry ? Buffer.concat([carry, piece]) : piece
+      carry = undefined
+      const lines = splitLines(head.toString('utf8'))
+      yield {lines, first: number}
+      number += lines.length
+      start = end + 1
     }
-    const head = carry ? Buffer.concat([carry, chunk.subarray(0, last + 1)]) : chunk.subarray(0, last + 1)
-    carry = last + 1 < chunk.length ? Buffer.from(chunk.subarray(last + 1)) : undefined
-    const text = head.toString('utf8')
-    const lines = splitLines(text)
-    yield {lines, first: number}
-    number += lines.length
+    if (start < chunk.length) {
+      const rest = chunk.subarray(start)
+      carry = carry ? Buffer.concat([carry, rest]) : Buffer.from(rest)
+    }
   }
   if (carry && carry.length > 0) {
     const lines = splitLines(carry.toString('utf8') + '\n')
