@@ -1,4 +1,4 @@
-import {readFileSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import type {Browser, Page} from 'playwright-core'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -104,5 +104,37 @@ describe.runIf(run)('tagpress dev', () => {
     project.remove('guide/brand-new.md')
     await link.waitFor({state: 'detached', timeout: 10_000})
     await datasetsMatchFreshBuild()
+  })
+})
+
+// A first start has no cache: the server answers before its first build is done, compiling a page when asked;
+// the navigation is whole once that build is. (No browser needed: plain HTTP.)
+describe('tagpress dev, first start', () => {
+  it('serves a page at once and the whole navigation once the first build is done', async () => {
+    const project = Project.copyOf(repo)
+    const dev = await startDev(project.dir)
+    try {
+      const first = await fetch(dev.url + 'guide/intro.html')
+      expect(first.status).toBe(200)
+      expect(await first.text()).toContain('<h1')
+      // Answered before the first build wrote out/: a cold build of the example takes seconds, one page far less.
+      expect(existsSync(path.join(project.dir, 'out', 'manifest.json'))).toBe(false)
+      // The first build writes out/ and its cache; after it, every page is in the navigation.
+      const navLinks = (html: string): Set<string> => new Set([...(/<nav class="tp-nav[\s\S]*?<\/nav>/.exec(html)?.[0] ?? '').matchAll(/href="([^"#]+)"/g)].map((match) => match[1] as string))
+      const deadline = Date.now() + 60_000
+      let links = new Set<string>()
+      while (Date.now() < deadline) {
+        links = navLinks(await (await fetch(dev.url + 'guide/intro.html')).text())
+        if (existsSync(path.join(project.dir, 'out', 'manifest.json')) && links.has('/reference/glossary.html')) break
+        await new Promise((resolve) => setTimeout(resolve, 200))
+      }
+      const manifest = JSON.parse(readFileSync(path.join(project.dir, 'out', 'manifest.json'), 'utf8')) as {sources: Record<string, unknown>}
+      const pages = Object.keys(manifest.sources).filter((source) => source.endsWith('.md') && source !== 'index.md').map((source) => '/' + source.replace(/\.md$/, '.html'))
+      expect(pages.length).toBeGreaterThan(10)
+      for (const page of pages) expect(links, page).toContain(page)
+    } finally {
+      await dev.stop()
+      project.dispose()
+    }
   })
 })

@@ -57,6 +57,12 @@ export class BuildCache {
     if (clean) this.metas = {}
   }
 
+  /** Read what another thread's build saved since: its index, and its summaries beside the ones set here. */
+  refresh(): void {
+    this.index = readIndex(path.join(this.dir, 'files.json'))
+    this.metas = {...readMetas(path.join(this.dir, 'meta.json')), ...(this.metas ?? {})}
+  }
+
   /** The key of one compile: the same inputs give the same key, on any machine. */
   static key(fingerprint: string, source: string, hash: string, defaults: unknown): string {
     return createHash('sha256').update([fingerprint, source, hash, JSON.stringify(defaults)].join('\0')).digest('hex').slice(0, 40)

@@ -71,6 +71,11 @@ export class DevSite {
     return true
   }
 
+  /** Every source shown (pages, and files that never compiled cleanly). */
+  sources(): string[] {
+    return [...this.bySource.keys()]
+  }
+
   fileIdOf(source: string): string | undefined {
     return this.bySource.get(source)
   }

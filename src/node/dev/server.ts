@@ -46,12 +46,21 @@ export async function startDevServer(config: Config, options: DevServerOptions =
   const log = options.log ?? silentLog
   const base = config.site.base
   const builder = new BackgroundBuilder(config)
-  let lastResult = await builder.run(undefined)
-  // The main thread's own view of the cache (read from what the first build saved); it compiles edits into it, never saves it.
+  /** Undefined until the first build is done. */
+  let lastResult: BuildResult | undefined
+  // The main thread's own view of the cache (what the last run saved, then what the first build saves); it compiles
+  // edits and pages asked for into it, never saves it.
   const memory: BuildMemory = {cache: new BuildCache(path.join(config.root, '.tagpress'), false)}
   const cache = memory.cache as BuildCache
   const site = new DevSite(config, cache, {css: [], js: [base + 'main.ts', base + 'dev-client.ts']})
   site.loadAll()
+  /**
+   * Sources this thread compiled itself (pages asked for, edits): newer than what the first build may have read.
+   * Until the first build is done, a page not in the cache is compiled when asked for, so even a large site
+   * opens at once; the navigation fills in when the build is done.
+   */
+  const compiledHere = new Set<string>()
+  let firstBuildDone = false
 
   const apis = await apiHandlers(config, {drafts: true})
   const {createServer} = await import('vite')
@@ -98,11 +107,37 @@ export async function startDevServer(config: Config, options: DevServerOptions =
     }
     const fileId = pageId(relative)
     if (fileId === undefined) return false
+    if (!firstBuildDone && !site.has(fileId)) await compileAsked(fileId)
     const html = site.render(fileId)
     const page = await vite.transformIndexHtml(url.pathname, html ?? site.renderNotFound())
     response.writeHead(html ? 200 : 404, {'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store'})
     response.end(page)
     return true
+  }
+
+  /** Compile a page asked for before the first build has reached it (`guide/intro` → `guide/intro.md`). */
+  async function compileAsked(fileId: string): Promise<void> {
+    const source = fileId + '.md'
+    if (!existsSync(path.join(config.content, source))) return
+    const compiled = await compileSource(config, memory, source)
+    if (!compiled) return
+    compiledHere.add(source)
+    site.set(source, compiled.key, compiled.meta, cache.index.files[source]?.good)
+  }
+
+  /** The first build is done: show every page it compiled, except those this thread compiled since (newer). */
+  function adoptFirstBuild(): void {
+    firstBuildDone = true
+    cache.refresh()
+    const known = cache.index.files
+    for (const [source, entry] of Object.entries(known)) {
+      if (compiledHere.has(source) || !existsSync(path.join(config.content, source))) continue
+      const meta = cache.meta(entry.key)
+      if (meta) site.set(source, entry.key, meta, entry.good)
+    }
+    // Pages of files deleted while the server was down.
+    for (const source of site.sources()) if (!known[source] && !compiledHere.has(source)) site.remove(source)
+    send('tagpress:invalidate', {})
   }
 
   /** `''` → `index`, `guide/` → `guide/index`, `guide/intro(.html)` → `guide/intro`; theme files are not pages. */
@@ -149,11 +184,13 @@ export async function startDevServer(config: Config, options: DevServerOptions =
       }
       changedSources.add(source)
       if (kind === 'unlink') {
+        compiledHere.add(source)
         navChanged = site.remove(source) || navChanged
         continue
       }
       const compileStarted = performance.now()
       const compiled = await compileSource(config, memory, source)
+      compiledHere.add(source)
       if (process.env.TAGPRESS_DEBUG_TIMING) log.info(`timing: event ${(Date.now() - statSync(file).mtimeMs).toFixed(0)} ms after the save, compile ${(performance.now() - compileStarted).toFixed(0)} ms, key ${compiled?.key}, messages ${JSON.stringify(compiled?.meta.messages.map((m) => m.reason))}`)
       if (!compiled) {
         navChanged = site.remove(source) || navChanged
@@ -198,13 +235,21 @@ export async function startDevServer(config: Config, options: DevServerOptions =
     })
   }
 
-  function scheduleBuild(changed: Set<string>): void {
-    pendingBuild ??= new Set()
-    for (const source of changed) pendingBuild.add(source)
+  function scheduleBuild(changed: Set<string> | undefined): void {
+    if (changed) {
+      pendingBuild ??= new Set()
+      for (const source of changed) pendingBuild.add(source)
+    }
     if (building) return
     building = (async () => {
+      if (!firstBuildDone) {
+        const started = performance.now()
+        lastResult = await builder.run(undefined)
+        adoptFirstBuild()
+        log.status(statusLine(lastResult, 'out/ written in ' + Math.round(performance.now() - started) + ' ms'))
+      }
       // A short pause: a burst of saves becomes one build, and the next edit's page update is not slowed by it.
-      await new Promise((resolve) => setTimeout(resolve, 80))
+      if (pendingBuild) await new Promise((resolve) => setTimeout(resolve, 80))
       while (pendingBuild) {
         const next = pendingBuild
         pendingBuild = undefined
@@ -227,6 +272,8 @@ export async function startDevServer(config: Config, options: DevServerOptions =
 
   const watched = [config.content, ...(config.file ? [config.file] : [])]
   const watcher = watchPaths(watched, onBatch)
+  // The first build (everything, incrementally from the cache) runs while the server already answers.
+  scheduleBuild(undefined)
   await watcher.ready
   log.status(statusLine(lastResult, 'ready at ' + url))
   // A fresh thread compiles slowly until the JIT has seen the pipeline run: warm it while the author reads
@@ -250,7 +297,8 @@ export async function startDevServer(config: Config, options: DevServerOptions =
   }
 }
 
-function statusLine(result: BuildResult, what: string): string {
+function statusLine(result: BuildResult | undefined, what: string): string {
+  if (!result) return 'building out/ · ' + what
   const {stats} = result
   return `${stats.pages} pages · ${stats.records.blocks} blocks · ${stats.records.chapters} chapters · ${stats.records.qa} Q/A · ${what}${stats.errors ? ` · ${stats.errors} file${stats.errors === 1 ? '' : 's'} with errors` : ''}`
 }
