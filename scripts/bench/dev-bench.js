@@ -52,15 +52,18 @@ function rssKB(pid) {
 export async function measureEdits(page, file, count, marker) {
   const original = readFileSync(file, 'utf8')
   const latencies = []
-  for (let edit = 0; edit < count; edit++) {
-    const token = `${marker}-${edit}-${Date.now()}`
-    const waiting = page.waitForFunction((text) => document.querySelector('main')?.textContent?.includes(text), token, {timeout: 30_000, polling: 'raf'})
-    const saved = performance.now()
-    writeFileSync(file, original + `\nEdit ${token}.\n`)
-    await waiting
-    latencies.push(performance.now() - saved)
+  try {
+    for (let edit = 0; edit < count; edit++) {
+      const token = `${marker}-${edit}-${Date.now()}`
+      const waiting = page.waitForFunction((text) => document.querySelector('main')?.textContent?.includes(text), token, {timeout: 30_000, polling: 'raf'})
+      const saved = performance.now()
+      writeFileSync(file, original + `\nEdit ${token}.\n`)
+      await waiting
+      latencies.push(performance.now() - saved)
+    }
+  } finally {
+    writeFileSync(file, original)
   }
-  writeFileSync(file, original)
   return latencies
 }
 
