@@ -5,7 +5,8 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {once} from 'node:events'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {createExportHandler, isLoopbackHost, type ExportHandler} from '../src/node/server/export-endpoint.js'
+import {createExportHandler, type ExportHandler} from '../src/node/server/export-endpoint.js'
+import {isLoopbackHost} from '../src/node/server/loopback.js'
 
 let dir: string
 let size: number
@@ -212,5 +213,7 @@ describe('GET /api/export/<dataset>.jsonl', () => {
     expect(isLoopbackHost('localhost')).toBe(true)
     expect(isLoopbackHost('[::1]')).toBe(true)
     expect(isLoopbackHost('0.0.0.0')).toBe(false)
+    expect(isLoopbackHost('127.evil.example')).toBe(false)
+    expect(isLoopbackHost('LOCALHOST')).toBe(true)
   })
 })

@@ -575,6 +575,11 @@ describe.runIf(run)('the ask panel in tagpress dev', () => {
     } finally {
       if (model) dev.standin.models.unshift(model)
     }
+    // Leave the panel as the next tests expect it: the server's cached status (up to 10 s) says the model is back.
+    await expect.poll(async () => {
+      await page.evaluate(() => dispatchEvent(new Event('online')))
+      return page.locator('#tp-ask .tp-ask-banner').isVisible()
+    }, {timeout: 20_000, interval: 1000}).toBe(false)
   })
 
   it('says when no model server is reachable, and what to run', async () => {

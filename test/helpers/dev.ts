@@ -4,8 +4,8 @@ import path from 'node:path'
 const cli = path.join(import.meta.dirname, '..', '..', 'bin', 'tagpress.js')
 
 /** Start `tagpress dev --port 0` in a project, as a user would; resolves with its URL once it is ready. */
-export async function startDev(dir: string, extra: string[] = []): Promise<{url: string; child: ChildProcess; output: () => string; stop: () => Promise<void>}> {
-  const child = spawn(process.execPath, [cli, 'dev', '--port', '0', ...extra], {cwd: dir, env: {...process.env, CI: 'true'}, stdio: ['ignore', 'pipe', 'pipe']})
+export async function startDev(dir: string, extra: string[] = [], env: Record<string, string> = {}): Promise<{url: string; child: ChildProcess; output: () => string; stop: () => Promise<void>}> {
+  const child = spawn(process.execPath, [cli, 'dev', '--port', '0', ...extra], {cwd: dir, env: {...process.env, CI: 'true', ...env}, stdio: ['ignore', 'pipe', 'pipe']})
   let output = ''
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
@@ -19,6 +19,7 @@ export async function startDev(dir: string, extra: string[] = []): Promise<{url:
       }
     }
     child.stderr?.on('data', check)
+    child.stdout?.on('data', check)
     child.on('exit', (code) => reject(new Error('dev server exited with ' + code + ':\n' + output)))
   })
   return {

@@ -8,7 +8,7 @@ import {checkDataset, checkFormat, exportBatches, framing, type Batch} from '../
 import {parseFilter} from '../../node/datasets/filters.js'
 import {StreamProgress} from '../../node/datasets/progress.js'
 import {textSeparator} from '../../node/datasets/tokens.js'
-import {FramedWriter, writeFileAtomically, writeShards, type SinkProgress} from '../../node/datasets/sink.js'
+import {FramedWriter, writeFileAtomically, shardName, writeShards, type SinkProgress} from '../../node/datasets/sink.js'
 import {formatProblems} from '../report.js'
 
 export const exportUsage = `Usage: tagpress export <blocks|chapters|qa|litgpt|text> [options]
@@ -93,7 +93,8 @@ export async function runExport(args: string[]): Promise<number> {
     filters,
     format,
     kinds: config.litgpt.kinds,
-    separator: textSeparator(config.litgpt.tokenizer),
+    // Only text needs it, and it may read a large tokenizer.json.
+    ...(format === 'text' ? {separator: textSeparator(config.litgpt.tokenizer)} : {}),
     passThrough: !shard
   })
   const frame = framing(format)
@@ -103,7 +104,7 @@ export async function runExport(args: string[]): Promise<number> {
       progress.done()
       process.stderr.write(`tagpress: exported ${done.records} records into ${files.length} shard${files.length === 1 ? '' : 's'} in ${output}\n`)
     } else if (output) {
-      const file = existsSync(output) && statSync(output).isDirectory() ? path.join(output, 'train-00000-of-00001.' + frame.extension) : output
+      const file = existsSync(output) && statSync(output).isDirectory() ? path.join(output, shardName(values.split ?? 'train', 0, 1, frame.extension, false)) : output
       const target = gzip && !file.endsWith('.gz') ? file + '.gz' : file
       const done = await writeFileAtomically(batches, target, frame, {gzip, onBatch})
       progress.done()

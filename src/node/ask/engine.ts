@@ -1,8 +1,9 @@
+import {KeyedQueue} from './keyed-queue.js'
 import {randomBytes} from 'node:crypto'
 import {hostname} from 'node:os'
 import type {Config} from '../config/types.js'
 import {BackendError, isAbortError, type ChatMessage, type ModelBackend} from './backend.js'
-import {BlockSplitter, splitAnswer, type AnswerBlock} from './blocks.js'
+import {BlockSplitter, splitAnswer} from './blocks.js'
 import {isId, newId} from './ids.js'
 import {citationsOf, contextMessage, historyMessages, systemPrompt} from './prompt.js'
 import {PageNotFound, Retriever} from './retrieval.js'
@@ -89,7 +90,6 @@ class LiveStream {
   ended = false
   stopReason: 'stopped' | 'timeout' | 'deleted' | 'abandoned' | undefined
   timeoutMessage = ''
-  hadSubscriber = false
   finished: Promise<void>
   private resolveFinished!: () => void
 
@@ -151,7 +151,14 @@ export class AskEngine {
   readonly backend: ModelBackend
   readonly retriever: Retriever
   private readonly live = new Map<string, LiveStream>()
-  private readonly locks = new Map<string, Promise<unknown>>()
+  /**
+   * State-changing checks of one node one at a time in this process. The
+   * store's conditional writes make them safe across processes on MongoDB;
+   * FerretDB v1's are not atomic, so there this lock is what keeps two
+   * recalls (or a recall and a reply) of one node from both succeeding, as
+   * long as one server process answers for the node.
+   */
+  private readonly locks = new KeyedQueue()
   private readonly log: (message: string) => void
   private cleanupTimer: NodeJS.Timeout | undefined
   private started: Promise<void> | undefined
@@ -271,7 +278,7 @@ export class AskEngine {
     await this.start()
     const question = this.checkQuestion(input.question)
     // Serialized with recalls of the parent: a reply and a recall of one failed node never interleave in this process.
-    return this.serial(parentId, () => this.replyNow(parentId, question, input))
+    return this.locks.run(parentId, () => this.replyNow(parentId, question, input))
   }
 
   private async replyNow(parentId: string, question: string, input: {page?: unknown; scope?: unknown}): Promise<NodeDoc> {
@@ -289,7 +296,7 @@ export class AskEngine {
   /** Answer a failed node again: same node, a new attempt. */
   async recall(id: string): Promise<NodeDoc> {
     await this.start()
-    return this.serial(id, () => this.recallNow(id))
+    return this.locks.run(id, () => this.recallNow(id))
   }
 
   private async recallNow(id: string): Promise<NodeDoc> {
@@ -373,18 +380,11 @@ export class AskEngine {
       return () => undefined
     }
     stream.sinks.add(sink)
-    stream.hadSubscriber = true
     const live = stream
     return () => {
       if (!live.sinks.delete(sink)) return
       if (live.sinks.size === 0) void this.abandoned(live).catch((error: Error) => this.log('ephemeral cleanup failed: ' + error.message))
     }
-  }
-
-  /** Whether the node streams in this engine now. */
-  isStreaming(id: string): boolean {
-    const stream = this.live.get(id)
-    return stream !== undefined && !stream.ended && !stream.remote
   }
 
   /** Fail streaming nodes whose owner is gone (a crash, a kill, a restart). */
@@ -422,24 +422,6 @@ export class AskEngine {
   }
 
   // ---- internals ----
-
-  /**
-   * Run state-changing checks of one node one at a time in this process. The
-   * store's conditional writes make them safe across processes on MongoDB;
-   * FerretDB v1's are not atomic, so there this lock is what keeps two
-   * recalls (or a recall and a reply) of one node from both succeeding, as
-   * long as one server process answers for the node.
-   */
-  private serial<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(key) ?? Promise.resolve()
-    const run = previous.then(task, task)
-    const settled = run.catch(() => undefined)
-    this.locks.set(key, settled)
-    void settled.then(() => {
-      if (this.locks.get(key) === settled) this.locks.delete(key)
-    })
-    return run
-  }
 
   /** Learn the model's digest (provenance) in the background; it never delays an answer. */
   private refreshDigest(): void {
@@ -525,6 +507,8 @@ export class AskEngine {
     let writing = false
     let closing = false
     const persist = (): Promise<void> => {
+      // Called early (lease renewal) it replaces the pending tick: never two timers, none left after the end.
+      if (persistTimer) clearTimeout(persistTimer)
       persistTimer = undefined
       if (!dirty || writing) return persisting
       dirty = false
@@ -740,19 +724,29 @@ export class AskEngine {
       this.forget(stream)
       return stream
     }
+    // One read in flight: a slow store skips ticks instead of answering them out of order.
+    let polling = false
     const timer = setInterval(() => {
       if (stream.ended) return clearInterval(timer)
-      void this.store.getNode(node._id).then((current) => {
-        if (!current) {
-          clearInterval(timer)
-          stream.end()
-          this.live.delete(node._id)
-        } else if (step(current)) {
-          clearInterval(timer)
-          stream.end()
-          this.forget(stream)
-        }
-      })
+      if (polling) return
+      polling = true
+      this.store
+        .getNode(node._id)
+        .then((current) => {
+          if (!current) {
+            clearInterval(timer)
+            stream.end()
+            this.live.delete(node._id)
+          } else if (step(current)) {
+            clearInterval(timer)
+            stream.end()
+            this.forget(stream)
+          }
+        })
+        .catch((error: Error) => this.log('could not read ' + node._id + ' while following it: ' + error.message))
+        .finally(() => {
+          polling = false
+        })
     }, Math.max(100, Math.min(500, this.limits.persistMs)))
     timer.unref()
     return stream
@@ -857,4 +851,3 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-export type {AnswerBlock}

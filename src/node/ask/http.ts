@@ -1,3 +1,4 @@
+import {isLoopbackHost} from '../server/loopback.js'
 import {timingSafeEqual} from 'node:crypto'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {Config} from '../config/types.js'
@@ -314,10 +315,6 @@ export class RateLimiter {
 
 function clientOf(request: IncomingMessage): string {
   return request.socket.remoteAddress ?? 'unknown'
-}
-
-export function isLoopbackHost(host: string): boolean {
-  return host === '127.0.0.1' || host === 'localhost' || host === '::1' || host === '[::1]' || host.startsWith('127.')
 }
 
 /**

@@ -1,3 +1,4 @@
+import {KeyedQueue} from './keyed-queue.js'
 import {randomBytes} from 'node:crypto'
 import {existsSync} from 'node:fs'
 import {mkdir, open, readdir, readFile, rename, rm, writeFile} from 'node:fs/promises'
@@ -31,7 +32,8 @@ export class EmbeddedStore implements ConversationStore {
   private readonly trash: string
   /** Node id → session id, learnt as nodes are seen. */
   private readonly treeOf = new Map<string, string>()
-  private readonly locks = new Map<string, Promise<unknown>>()
+  /** One writer per document within this process. */
+  private readonly locks = new KeyedQueue()
   /**
    * Nodes this store wrote last while they stream under an owner: the
    * owner's own updates (the growing answer, every second) start from this
@@ -51,7 +53,7 @@ export class EmbeddedStore implements ConversationStore {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.locks.values()])
+    await this.locks.idle()
   }
 
   private sessionFile(id: string): string {
@@ -60,18 +62,6 @@ export class EmbeddedStore implements ConversationStore {
 
   private nodeFile(treeId: string, id: string): string {
     return path.join(this.trees, treeId, id + '.json')
-  }
-
-  /** Run `task` after every earlier task on the same key (one writer per document within this process). */
-  private serial<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(key) ?? Promise.resolve()
-    const run = previous.then(task, task)
-    const settled = run.catch(() => undefined)
-    this.locks.set(key, settled)
-    void settled.then(() => {
-      if (this.locks.get(key) === settled) this.locks.delete(key)
-    })
-    return run
   }
 
   async insertSession(session: SessionDoc): Promise<void> {
@@ -95,7 +85,7 @@ export class EmbeddedStore implements ConversationStore {
 
   async updateSession(id: string, patch: Partial<Pick<SessionDoc, 'title' | 'updated_at'>>): Promise<boolean> {
     if (!isId(id, 's')) return false
-    return this.serial(id, async () => {
+    return this.locks.run(id, async () => {
       const session = await readDocument<SessionDoc>(this.sessionFile(id))
       if (!session) return false
       await writeDocument(this.sessionFile(id), {...session, ...patch}, false)
@@ -105,7 +95,7 @@ export class EmbeddedStore implements ConversationStore {
 
   async deleteSession(id: string): Promise<boolean> {
     if (!isId(id, 's')) return false
-    return this.serial(id, async () => {
+    return this.locks.run(id, async () => {
       const folder = path.join(this.trees, id)
       if (!existsSync(this.sessionFile(id))) return false
       await mkdir(this.trash, {recursive: true})
@@ -184,7 +174,7 @@ export class EmbeddedStore implements ConversationStore {
 
   async updateNode(id: string, condition: NodeCondition, set: NodePatch, unset: NodeUnset = [], inc: {attempts?: number} = {}): Promise<boolean> {
     assertCondition(condition)
-    return this.serial(id, async () => {
+    return this.locks.run(id, async () => {
       const known = this.streaming.get(id)
       const node = known && condition.owner !== undefined && known.owner?.id === condition.owner ? known : await this.getNode(id)
       if (!node || !meets(node, condition)) return false

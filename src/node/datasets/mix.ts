@@ -90,28 +90,19 @@ export async function* mixBatches(options: MixOptions): AsyncGenerator<Batch> {
       while ((starts[source] as number) > item) source--
       const sample = samples[source] as Sample
       const slot = item - (starts[source] as number)
-      if (sample.lines) {
-        const line = (sample.lines[slot] as string) + '\n'
-        const length = Buffer.byteLength(line)
-        if (used + length > buffer.length) {
-          if (used > 0) {
-            yield {raw: buffer.subarray(0, used), records}
-            buffer = Buffer.allocUnsafe(Math.max(1 << 20, length))
-            used = 0
-            records = 0
-          } else buffer = Buffer.allocUnsafe(length)
-        }
-        used += buffer.write(line, used)
-      } else {
-        const length = (sample.lengths[slot] as number) + 1
-        if (used + length > buffer.length) {
-          if (used > 0) {
-            yield {raw: buffer.subarray(0, used), records}
-            buffer = Buffer.allocUnsafe(Math.max(1 << 20, length))
-            used = 0
-            records = 0
-          } else buffer = Buffer.allocUnsafe(length)
-        }
+      // A kept line (compressed sources) or a byte range to read back (plain files), plus its newline.
+      const line = sample.lines ? (sample.lines[slot] as string) + '\n' : undefined
+      const length = line !== undefined ? Buffer.byteLength(line) : (sample.lengths[slot] as number) + 1
+      if (used + length > buffer.length) {
+        if (used > 0) {
+          yield {raw: buffer.subarray(0, used), records}
+          buffer = Buffer.allocUnsafe(Math.max(1 << 20, length))
+          used = 0
+          records = 0
+        } else buffer = Buffer.allocUnsafe(length)
+      }
+      if (line !== undefined) used += buffer.write(line, used)
+      else {
         readFully(fds[source] as number, buffer, used, length - 1, sample.offsets[slot] as number)
         buffer[used + length - 1] = 10
         used += length

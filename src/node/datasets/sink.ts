@@ -201,10 +201,11 @@ export async function writeShards(batches: AsyncIterable<Batch>, framing: Framin
     if (temporary.length === 0) await open()
     await close()
     const files = temporary.map((_, index) => path.join(options.dir, shardName(options.split, index, temporary.length, framing.extension, options.gzip === true)))
-    // Shards of a previous export of this split would mix with these.
-    const pattern = new RegExp('^' + options.split.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + '-\\d{5}-of-\\d{5}\\.')
-    for (const name of readdirSync(options.dir)) if (pattern.test(name)) rmSync(path.join(options.dir, name), {force: true})
+    // The new shards go in first; then shards of a previous export of this split that would mix with them go.
     temporary.forEach((file, index) => renameSync(file, files[index] as string))
+    const kept = new Set(files.map((file) => path.basename(file)))
+    const pattern = new RegExp('^' + options.split.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + '-\\d{5}-of-\\d{5}\\.')
+    for (const name of readdirSync(options.dir)) if (pattern.test(name) && !kept.has(name)) rmSync(path.join(options.dir, name), {force: true})
     return {files, progress: total}
   } catch (error) {
     current?.stream.destroy()

@@ -1,5 +1,6 @@
 import {parentPort, workerData} from 'node:worker_threads'
 import {build, type BuildMemory, type BuildResult} from '../build/build.js'
+import type {CompiledMeta} from '../build/cache.js'
 import {Progress} from '../build/progress.js'
 import type {Config} from '../config/types.js'
 
@@ -12,7 +13,9 @@ import type {Config} from '../config/types.js'
 const config = workerData as Config
 const memory: BuildMemory = {}
 
-parentPort?.on('message', (message: {changed?: string[]}) => {
+parentPort?.on('message', (message: {changed?: string[]; compiled?: Array<[string, CompiledMeta]>}) => {
+  // The main thread already compiled these (into the same cache folder): the build reuses them.
+  for (const [key, meta] of message.compiled ?? []) memory.cache?.setMeta(key, meta)
   if (message.changed && memory.sources) memory.changed = new Set(message.changed)
   else delete memory.sources
   build(config, {memory, progress: new Progress(process.stderr, false)}).then(

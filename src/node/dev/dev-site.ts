@@ -41,12 +41,10 @@ export class DevSite {
    */
   set(source: string, key: string, meta: CompiledMeta, good?: string): boolean {
     const failed = meta.messages.some((message) => message.fatal)
-    // A file with errors keeps showing its last good compile: the one shown now, else the cache's record of it.
-    const current = this.pages.get(meta.fileId)?.key
-    const fallback = [current, good].find((candidate) => candidate !== undefined && existsSync(this.cache.file(candidate)))
-    const shownKey = failed ? fallback : key
-    const shownMeta = shownKey ? (shownKey === key ? meta : this.cache.meta(shownKey)) : undefined
     const old = this.pages.get(meta.fileId)
+    // A file with errors keeps showing its last good compile: the one shown now, else the cache's record of it.
+    const shownKey = failed ? [old?.key, good].find((candidate) => candidate !== undefined && existsSync(this.cache.file(candidate))) : key
+    const shownMeta = shownKey ? (shownKey === key ? meta : this.cache.meta(shownKey)) : undefined
     if (!shownKey || !shownMeta) {
       // Never compiled cleanly: nothing to show yet, but keep its errors.
       this.bySource.set(source, meta.fileId)
@@ -69,6 +67,12 @@ export class DevSite {
     this.pages.delete(fileId)
     this.navCache = undefined
     return true
+  }
+
+  /** The compile a source's page shows. */
+  keyOf(source: string): string | undefined {
+    const fileId = this.bySource.get(source)
+    return fileId === undefined ? undefined : this.pages.get(fileId)?.key
   }
 
   /** Every source shown (pages, and files that never compiled cleanly). */

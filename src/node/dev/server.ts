@@ -5,7 +5,7 @@ import path from 'node:path'
 import type {ViteDevServer} from 'vite'
 import {Worker} from 'node:worker_threads'
 import {compileSource, type BuildMemory, type BuildResult} from '../build/build.js'
-import {BuildCache} from '../build/cache.js'
+import {BuildCache, type CompiledMeta} from '../build/cache.js'
 import {UserError} from '../errors.js'
 import type {Config} from '../config/types.js'
 import {packageRoot} from '../package-root.js'
@@ -60,7 +60,8 @@ export async function startDevServer(config: Config, options: DevServerOptions =
    * opens at once; the navigation fills in when the build is done.
    */
   const compiledHere = new Set<string>()
-  let firstBuildDone = false
+  /** Compiles this thread made since the last background build: handed to it, so it reuses them instead of compiling again. */
+  let compiledForBuild: Array<[string, CompiledMeta]> = []
 
   const apis = await apiHandlers(config, {drafts: true})
   const {createServer} = await import('vite')
@@ -107,7 +108,7 @@ export async function startDevServer(config: Config, options: DevServerOptions =
     }
     const fileId = pageId(relative)
     if (fileId === undefined) return false
-    if (!firstBuildDone && !site.has(fileId)) await compileAsked(fileId)
+    if (lastResult === undefined && !site.has(fileId)) await compileAsked(fileId)
     const html = site.render(fileId)
     const page = await vite.transformIndexHtml(url.pathname, html ?? site.renderNotFound())
     response.writeHead(html ? 200 : 404, {'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store'})
@@ -122,22 +123,28 @@ export async function startDevServer(config: Config, options: DevServerOptions =
     const compiled = await compileSource(config, memory, source)
     if (!compiled) return
     compiledHere.add(source)
+    compiledForBuild.push([compiled.key, compiled.meta])
     site.set(source, compiled.key, compiled.meta, cache.index.files[source]?.good)
   }
 
-  /** The first build is done: show every page it compiled, except those this thread compiled since (newer). */
+  /**
+   * The first build is done: show every page it compiled, except those this thread compiled since (newer);
+   * open pages refresh only when something they show changed.
+   */
   function adoptFirstBuild(): void {
-    firstBuildDone = true
     cache.refresh()
     const known = cache.index.files
+    let changed = false
     for (const [source, entry] of Object.entries(known)) {
       if (compiledHere.has(source) || !existsSync(path.join(config.content, source))) continue
       const meta = cache.meta(entry.key)
-      if (meta) site.set(source, entry.key, meta, entry.good)
+      if (!meta || site.keyOf(source) === entry.key) continue
+      site.set(source, entry.key, meta, entry.good)
+      changed = true
     }
     // Pages of files deleted while the server was down.
-    for (const source of site.sources()) if (!known[source] && !compiledHere.has(source)) site.remove(source)
-    send('tagpress:invalidate', {})
+    for (const source of site.sources()) if (!known[source] && !compiledHere.has(source)) changed = site.remove(source) || changed
+    if (changed) send('tagpress:invalidate', {})
   }
 
   /** `''` → `index`, `guide/` → `guide/index`, `guide/intro(.html)` → `guide/intro`; theme files are not pages. */
@@ -191,6 +198,7 @@ export async function startDevServer(config: Config, options: DevServerOptions =
       const compileStarted = performance.now()
       const compiled = await compileSource(config, memory, source)
       compiledHere.add(source)
+      if (compiled) compiledForBuild.push([compiled.key, compiled.meta])
       if (process.env.TAGPRESS_DEBUG_TIMING) log.info(`timing: event ${(Date.now() - statSync(file).mtimeMs).toFixed(0)} ms after the save, compile ${(performance.now() - compileStarted).toFixed(0)} ms, key ${compiled?.key}, messages ${JSON.stringify(compiled?.meta.messages.map((m) => m.reason))}`)
       if (!compiled) {
         navChanged = site.remove(source) || navChanged
@@ -214,7 +222,7 @@ export async function startDevServer(config: Config, options: DevServerOptions =
 
   function removeUnder(folder: string): boolean {
     let changed = false
-    for (const source of Object.keys(memory.cache?.index.files ?? {})) if (source.startsWith(folder + '/')) changed = site.remove(source) || changed
+    for (const source of site.sources()) if (source.startsWith(folder + '/')) changed = site.remove(source) || changed
     return changed
   }
 
@@ -242,9 +250,9 @@ export async function startDevServer(config: Config, options: DevServerOptions =
     }
     if (building) return
     building = (async () => {
-      if (!firstBuildDone) {
+      if (lastResult === undefined) {
         const started = performance.now()
-        lastResult = await builder.run(undefined)
+        lastResult = await builder.run(undefined, takeCompiled())
         adoptFirstBuild()
         log.status(statusLine(lastResult, 'out/ written in ' + Math.round(performance.now() - started) + ' ms'))
       }
@@ -255,15 +263,24 @@ export async function startDevServer(config: Config, options: DevServerOptions =
         pendingBuild = undefined
         const started = performance.now()
         const full = [...next].some((source) => source === '.' || !source.toLowerCase().endsWith('.md'))
-        lastResult = await builder.run(full ? undefined : [...next])
+        lastResult = await builder.run(full ? undefined : [...next], takeCompiled())
         log.status(statusLine(lastResult, 'out/ written in ' + Math.round(performance.now() - started) + ' ms'))
       }
       building = undefined
       for (const resolve of settleWaiters.splice(0)) resolve()
     })().catch((error: Error) => {
       building = undefined
+      // The next build looks at everything again (this one's changes are not lost), and nobody waits forever.
+      pendingBuild = new Set(['.'])
+      for (const resolve of settleWaiters.splice(0)) resolve()
       log.error('tagpress dev: build failed: ' + error.message)
     })
+  }
+
+  function takeCompiled(): Array<[string, CompiledMeta]> {
+    const taken = compiledForBuild
+    compiledForBuild = []
+    return taken
   }
 
   function send(event: string, data: unknown): void {
@@ -316,12 +333,21 @@ const silentLog: DevLog = {status: () => {}, error: () => {}, info: () => {}}
 /** Runs builds in a worker thread, one at a time. */
 class BackgroundBuilder {
   private readonly worker: Worker
+  /** Set once the worker has died (out of memory, killed): every build then fails at once instead of waiting. */
+  private exited = false
 
   constructor(config: Config) {
     this.worker = new Worker(new URL('./build-worker.js', import.meta.url), {workerData: config})
+    this.worker.once('exit', () => {
+      this.exited = true
+      // A build waiting for an answer gets none: fail it (only if one waits; an unheard 'error' would throw).
+      if (this.worker.listenerCount('error') > 0) this.worker.emit('error', new Error('the build worker stopped'))
+    })
   }
 
-  run(changed: string[] | undefined): Promise<BuildResult> {
+  /** A build of everything (`changed` undefined) or of the changed sources, reusing the given compiles. */
+  run(changed: string[] | undefined, compiled: Array<[string, CompiledMeta]>): Promise<BuildResult> {
+    if (this.exited) return Promise.reject(new Error('the build worker stopped'))
     return new Promise((resolve, reject) => {
       const onMessage = (message: {ok: true; result: BuildResult} | {ok: false; error: string}): void => {
         this.worker.off('error', onError)
@@ -334,7 +360,7 @@ class BackgroundBuilder {
       }
       this.worker.once('message', onMessage)
       this.worker.once('error', onError)
-      this.worker.postMessage(changed ? {changed} : {})
+      this.worker.postMessage(changed ? {changed, compiled} : {compiled})
     })
   }
 
@@ -351,9 +377,9 @@ class BackgroundBuilder {
 async function warmUp(config: Config, sources: string[], stop: () => boolean): Promise<void> {
   const {compileFile} = await import('../compile/compile-file.js')
   const started = performance.now()
-  const sample = sources.slice(0, 200)
+  const sample = sources.slice(0, 40)
   for (let round = 0; round < 3 && performance.now() - started < 3000; round++) {
-    for (const source of sample.slice(0, 40)) {
+    for (const source of sample) {
       let value: string
       try {
         value = readFileSync(path.join(config.content, source), 'utf8')

@@ -1,12 +1,13 @@
 import {mkdirSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import {mkdir, rename, rm, writeFile} from 'node:fs/promises'
 import path from 'node:path'
+import {threadId} from 'node:worker_threads'
 
 let counter = 0
 
-/** A sibling temp name: same directory, so the rename is atomic. */
+/** A sibling temp name: same directory, so the rename is atomic; unique per process and thread (build workers write the same cache). */
 export function asideName(file: string): string {
-  return path.join(path.dirname(file), '.' + path.basename(file) + '.' + process.pid + '.' + (counter++).toString(36) + '.tmp')
+  return path.join(path.dirname(file), '.' + path.basename(file) + '.' + process.pid + '-' + threadId + '.' + (counter++).toString(36) + '.tmp')
 }
 
 /** Write a file aside, then rename it over the target: readers see the old or the new file, never half of one. */

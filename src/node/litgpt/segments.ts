@@ -1,7 +1,8 @@
 import {createHash, type Hash} from 'node:crypto'
-import {closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeSync} from 'node:fs'
+import {closeSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync} from 'node:fs'
 import path from 'node:path'
 import {asideName} from '../fs/atomic.js'
+import {copyRange} from '../fs/copy-range.js'
 
 /** One source's share of an output file: `[source, segment key, bytes, records]`. */
 export type Segment = [string, string, number, number]
@@ -174,15 +175,7 @@ export class SegmentFileWriter {
     this.pending = undefined
     this.source?.unpin(pending.fd)
     this.buffer ??= Buffer.allocUnsafe(chunkSize)
-    let offset = pending.offset
-    let left = pending.bytes
-    while (left > 0) {
-      const read = readSync(pending.fd, this.buffer, 0, Math.min(chunkSize, left), offset)
-      if (read === 0) throw new Error('Unexpected end of a previous LitGPT file while copying from it')
-      this.write(this.buffer, read)
-      offset += read
-      left -= read
-    }
+    copyRange(pending.fd, pending.offset, pending.bytes, this.buffer, (data, length) => this.write(data, length), 'a previous LitGPT file')
   }
 
   private write(data: Buffer, length: number): void {

@@ -1,7 +1,8 @@
 import {createHash, type Hash} from 'node:crypto'
-import {closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeSync} from 'node:fs'
+import {closeSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync} from 'node:fs'
 import path from 'node:path'
 import {asideName} from '../fs/atomic.js'
+import {copyRange} from '../fs/copy-range.js'
 
 /** What a concatenated output holds, per source file: enough to reuse bytes next time. */
 export interface ConcatState {
@@ -166,15 +167,7 @@ class SegmentWriter {
     const pending = this.pending
     if (!pending || this.oldFd === undefined) return
     this.pending = undefined
-    let offset = pending.offset
-    let left = pending.bytes
-    while (left > 0) {
-      const read = readSync(this.oldFd, this.buffer, 0, Math.min(chunkSize, left), offset)
-      if (read === 0) throw new Error('Unexpected end of ' + this.target.file + ' while reusing it')
-      this.write(this.buffer, read)
-      offset += read
-      left -= read
-    }
+    copyRange(this.oldFd, pending.offset, pending.bytes, this.buffer, (data, length) => this.write(data, length), this.target.file)
   }
 
   private write(data: Buffer, length: number): void {

@@ -42,12 +42,6 @@ export interface ExportEndpointStats {
 
 export type ExportHandler = ((request: IncomingMessage, response: ServerResponse) => boolean) & {stats: ExportEndpointStats}
 
-/** Whether a host the server binds to is this machine only (then no token is needed). */
-export function isLoopbackHost(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, '').toLowerCase()
-  return bare === 'localhost' || bare === '::1' || /^127\.\d+\.\d+\.\d+$/.test(bare) || bare === '::ffff:127.0.0.1'
-}
-
 /**
  * `GET /api/export/<dataset>.jsonl?chapter=1.2&file=guide/*&tag=x&format=alpaca`:
  * the dataset as `application/x-ndjson`, chunked, one record a line as soon

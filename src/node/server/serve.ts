@@ -1,3 +1,4 @@
+import {isLoopbackHost} from './loopback.js'
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import path from 'node:path'
@@ -47,7 +48,7 @@ export async function startServe(config: Config, options: {port?: number; host?:
 
 /** The APIs shared by `serve` and the dev server: the dataset export stream and the ask engine. */
 export async function apiHandlers(config: Config, options: {drafts?: boolean} = {}): Promise<{handlers: Handler[]; close: () => Promise<void>}> {
-  const requireToken = !isLoopback(config.server.host)
+  const requireToken = !isLoopbackHost(config.server.host)
   if (requireToken && !config.server.token) {
     throw new UserError('The server is bound to ' + config.server.host + ', beyond this machine: set TAGPRESS_TOKEN (or server.token) so the APIs require a bearer token')
   }
@@ -70,6 +71,3 @@ function withBase(base: string, handler: Handler): Handler {
   }
 }
 
-export function isLoopback(host: string): boolean {
-  return host === '127.0.0.1' || host === 'localhost' || host === '::1' || host.startsWith('127.')
-}
