@@ -1,4 +1,7 @@
-import {readFileSync} from 'node:fs'
+import {spawnSync} from 'node:child_process'
+import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 import {Project} from './helpers/project.js'
 
@@ -22,6 +25,18 @@ const site = {
 }
 
 describe('tagpress build', () => {
+  it("runs as the README says: `npm run build` builds the example content/ (npm links no package's own bin)", () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'tagpress-npm-build-'))
+    try {
+      const result = spawnSync('npm', ['run', '--silent', 'build', '--', '--out', out], {cwd: path.join(import.meta.dirname, '..'), encoding: 'utf8', env: {...process.env, CI: 'true'}})
+      expect(result.status, result.stderr).toBe(0)
+      expect(existsSync(path.join(out, 'manifest.json'))).toBe(true)
+      expect(existsSync(path.join(out, 'site', 'index.html'))).toBe(true)
+    } finally {
+      rmSync(out, {recursive: true, force: true})
+    }
+  })
+
   it('writes the site, the datasets and a manifest', () => {
     const p = project(site)
     const {status, stats} = p.build()
