@@ -1,5 +1,5 @@
 import {spawnSync} from 'node:child_process'
-import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
@@ -80,6 +80,51 @@ describe('tagpress build', () => {
     p.clean('out')
     p.build('--clean')
     expect(incremental).toEqual(p.snapshot())
+  })
+
+  it('keeps each source\'s planned cards in .tagpress/anki-plans.jsonl; a damaged plan cache costs time, never a wrong deck', () => {
+    const p = project(site)
+    p.build()
+    const plans = path.join(p.dir, '.tagpress', 'anki-plans.jsonl')
+    const lines = readFileSync(plans, 'utf8').trim().split('\n')
+    // A settings line, then one line per source with cards, in source order.
+    expect(lines.slice(1).map((line) => JSON.parse(line)[0])).toEqual(['guide/intro.md', 'guide/more.md', 'private/secret.md'])
+    p.write('guide/more.md', '# More\n\n[/Q]Is there more?[Q/] [/A]Yes, much more.[A/] [/BLOCKREAD/]\n')
+    writeFileSync(plans, lines.slice(0, 2).join('\n') + '\n["guide/more.md",' + '\n')
+    p.build()
+    expect(p.read('out/anki/cards.json')).toContain('much more')
+    const incremental = p.snapshot()
+    p.clean('out')
+    p.clean('.tagpress')
+    p.build()
+    expect(incremental).toEqual(p.snapshot())
+  })
+
+  it('a build stopped after the datasets (the dev server, when a newer edit waits) leaves the rest to the next build, which ends byte-identical to a clean build', async () => {
+    const {build} = await import('../src/node/build/build.js')
+    const {loadConfig} = await import('../src/node/config/load.js')
+    const p = project(site)
+    p.build()
+    const cards = p.read('out/anki/cards.json')
+    const manifest = p.read('out/manifest.json')
+    p.write('guide/more.md', '# More\n\n[/Q]Is there more?[Q/] [/A]Yes, much more.[A/] [/BLOCKREAD/]\n')
+    p.remove('private/secret.md')
+    const stopped = await build(await loadConfig(p.dir), {preempt: () => true})
+    expect(stopped.preempted).toBe(true)
+    // The site and the datasets are current, a removed page is gone at once; decks and the manifest wait.
+    expect(p.read('out/datasets/qa.jsonl')).toContain('much more')
+    expect(p.read('out/site/guide/more.html')).toContain('much more')
+    expect(existsSync(path.join(p.dir, 'out/site/private/secret.html'))).toBe(false)
+    expect(p.read('out/anki/cards.json')).toBe(cards)
+    expect(p.read('out/manifest.json')).toBe(manifest)
+    // Nothing changed in content/ since, and still the next build writes what the stopped one left.
+    const next = p.build()
+    expect(next.stats.compiled).toBe(0)
+    expect(p.read('out/anki/cards.json')).toContain('much more')
+    const finished = p.snapshot()
+    p.clean('out')
+    p.build('--clean')
+    expect(finished).toEqual(p.snapshot())
   })
 
   it('re-renders the pages that list a file when its title changes, and removes deleted pages', () => {

@@ -8,6 +8,7 @@ import {toolVersion} from '../version.js'
 import {cardsJson, cardsTsv} from './lists.js'
 import {fieldNames, notetypeHash} from './notetype.js'
 import {mediaName, packageOf, planFile, unifyDeckCase, type PlannedCard} from './plan.js'
+import {PlanCache} from './plan-cache.js'
 import {writeApkg, type MediaFile} from './writer.js'
 
 /**
@@ -96,8 +97,10 @@ async function writeAnki(context: OutputContext): Promise<OutputResult> {
     Object.keys(previous.files).length === packageInputs.size + 2
   if (unchanged) return {files: Object.values(previous.files).map(publicFile), state: previous}
 
+  const plans = new PlanCache(path.join(context.stateDir, 'anki-plans.jsonl'), settings)
   const cards: PlannedCard[] = []
-  for (const list of members.values()) for (const file of list) cards.push(...planFile(config, file))
+  for (const list of members.values()) for (const file of list) cards.push(...plans.cards(file, () => planFile(config, file)))
+  plans.save()
   unifyDeckCase(cards)
   const byPackage = new Map<string, PlannedCard[]>()
   for (const card of cards) {

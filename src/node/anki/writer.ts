@@ -1,15 +1,15 @@
-import {zipSync, type Zippable} from 'fflate'
 import {stripHtml} from './html.js'
 import {fieldChecksum, idFromName} from './ids.js'
 import {fieldNames, notetypeId, notetypeJson, sortFieldIndex} from './notetype.js'
 import {sqlite} from './sqlite.js'
+import {writeZip, type ZipInput} from './zip-writer.js'
 
 /**
  * The `.apkg` writer: a schema-11 `collection.anki2` (SQLite, via sql.js) in a
  * zip with a `media` map and numbered media files, the "Legacy 1" package that
  * genanki writes and that every Anki since 2.1 (desktop, AnkiDroid,
  * AnkiMobile) imports. Byte-identical for the same input: every id and time
- * comes from the notes, the zip entries carry a fixed time.
+ * comes from the notes, the zip entries carry a fixed time (`zip-writer.ts`).
  */
 
 /** One note of the package, ready to write. */
@@ -36,9 +36,6 @@ export interface PackageInput {
   media: readonly MediaFile[]
 }
 
-/** Zip entry time: fixed, in local time (zip stores local DOS times), so the bytes do not depend on the time zone. */
-const zipTime = new Date(2000, 0, 1, 12, 0, 0)
-
 /** Formats that are compressed already: stored, not deflated again. */
 const storedTypes = /\.(?:png|jpe?g|gif|webp|avif|heic|mp3|m4a|ogg|opus|mp4|webm|woff2?|zip|gz)$/i
 
@@ -48,6 +45,10 @@ CREATE TABLE notes (id integer primary key, guid text not null, mid integer not 
 CREATE TABLE cards (id integer primary key, nid integer not null, did integer not null, ord integer not null, mod integer not null, usn integer not null, type integer not null, queue integer not null, due integer not null, ivl integer not null, factor integer not null, reps integer not null, lapses integer not null, left integer not null, odue integer not null, odid integer not null, flags integer not null, data text not null);
 CREATE TABLE revlog (id integer primary key, cid integer not null, usn integer not null, ease integer not null, ivl integer not null, lastIvl integer not null, factor integer not null, time integer not null, type integer not null);
 CREATE TABLE graves (usn integer not null, oid integer not null, type integer not null);
+`
+
+/** Anki's indexes, made after the rows are in: one sort per index instead of a B-tree update per row. */
+const indexes = `
 CREATE INDEX ix_notes_usn on notes (usn);
 CREATE INDEX ix_cards_usn on cards (usn);
 CREATE INDEX ix_revlog_usn on revlog (usn);
@@ -98,7 +99,8 @@ function deckJson(id: number, name: string, mod: number): Record<string, unknown
 /** Every deck the notes use, with its parents, each with a stable id from its name. */
 export function deckIds(names: Iterable<string>): Map<string, number> {
   const all = new Set<string>()
-  for (const name of names) {
+  // Many notes share a deck: split each distinct name once.
+  for (const name of new Set(names)) {
     const parts = name.split('::')
     for (let depth = 1; depth <= parts.length; depth++) all.add(parts.slice(0, depth).join('::'))
   }
@@ -150,18 +152,17 @@ export async function writeCollection(input: PackageInput): Promise<Uint8Array> 
     const deckMap: Record<string, unknown> = {'1': deckJson(1, 'Default', 0)}
     for (const [name, id] of decks) deckMap[String(id)] = deckJson(id, name, time)
     const topDeck = notes.length > 0 ? (decks.get(notes[0]!.deck.split('::')[0] as string) as number) : 1
-    db.run('INSERT INTO col VALUES (1, ?, ?, ?, 11, 0, 0, 0, ?, ?, ?, ?, ?)', [
+    // Text goes in as UTF-8 bytes cast to text: sql.js encodes bound strings in a JavaScript loop,
+    // several times slower than Node's encoder for the megabytes of fields (and of deck JSON) a large deck holds.
+    db.run('INSERT INTO col VALUES (1, ?, ?, ?, 11, 0, 0, 0, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), \'{}\')', [
       time,
       time * 1000,
       time * 1000,
-      JSON.stringify(conf),
-      JSON.stringify({[String(notetypeId)]: notetypeJson(topDeck)}),
-      JSON.stringify(deckMap),
-      JSON.stringify(defaultDeckConfig),
-      '{}'
+      utf8(JSON.stringify(conf)),
+      utf8(JSON.stringify({[String(notetypeId)]: notetypeJson(topDeck)})),
+      utf8(JSON.stringify(deckMap)),
+      utf8(JSON.stringify(defaultDeckConfig))
     ])
-    // Text goes in as UTF-8 bytes cast to text: sql.js encodes bound strings in a JavaScript loop,
-    // several times slower than Node's encoder for the megabytes of fields a large deck holds.
     const insertNote = db.prepare('INSERT INTO notes VALUES (?, CAST(? AS TEXT), ?, ?, -1, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), ?, 0, \'\')')
     const insertCard = db.prepare('INSERT INTO cards VALUES (?, ?, ?, 0, ?, -1, 0, 0, ?, 0, 0, 0, 0, 0, 0, 0, 0, \'\')')
     db.exec('BEGIN')
@@ -184,6 +185,7 @@ export async function writeCollection(input: PackageInput): Promise<Uint8Array> 
       // `due` of a new card is its position: Anki introduces the cards in document order.
       insertCard.run([id, id, deck, note.mod, index + 1])
     })
+    db.exec(indexes)
     db.exec('COMMIT')
     insertNote.free()
     insertCard.free()
@@ -198,13 +200,13 @@ function utf8(text: string): Uint8Array {
 }
 
 /** The zip: `collection.anki2`, the `media` map (`{"0": "name"}`) and the media files named by number. */
-export function zipPackage(collection: Uint8Array, media: readonly MediaFile[]): Uint8Array {
+export function zipPackage(collection: Uint8Array, media: readonly MediaFile[]): Promise<Uint8Array> {
   const map: Record<string, string> = {}
-  const entries: Zippable = {'collection.anki2': [collection, {level: 6}]}
+  const entries: ZipInput[] = [{name: 'collection.anki2', data: collection}]
   media.forEach((file, index) => {
     map[String(index)] = file.name
-    entries[String(index)] = [file.data, {level: storedTypes.test(file.name) ? 0 : 6}]
+    entries.push({name: String(index), data: file.data, store: storedTypes.test(file.name)})
   })
-  entries.media = [new TextEncoder().encode(JSON.stringify(map)), {level: 6}]
-  return zipSync(entries, {mtime: zipTime})
+  entries.push({name: 'media', data: Buffer.from(JSON.stringify(map))})
+  return writeZip(entries)
 }

@@ -52,6 +52,12 @@ export interface BuildOptions {
   progress?: Progress
   /** State kept between builds by a long-running process. */
   memory?: BuildMemory
+  /**
+   * Asked after the site and the datasets are written: `true` stops the build there (the dev server, when a
+   * newer edit is waiting). Decks, LitGPT files, trees and the manifest keep their previous state and are
+   * brought up to date by the next build, which the caller must run.
+   */
+  preempt?: () => boolean
 }
 
 export interface SourceMessages {
@@ -86,6 +92,8 @@ export interface BuildResult {
   /** Things worth knowing that are not errors (a deck note that lost its identity, a record over the context length). */
   warnings: string[]
   stats: BuildStats
+  /** Stopped after the site and the datasets (`options.preempt`): the other outputs are the previous build's. */
+  preempted?: boolean
 }
 
 /** The compile whose output a source publishes: its latest, or its last good one when it has errors (`frozen`). */
@@ -263,9 +271,12 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
     maxRssKB: 0
   }
   let mongo: BuildResult['mongo']
+  let preempted = false
   if (write && theme) {
-    const {published, state} = await writeOutputs(config, previous, theme, cache, chosen, buildId, hashes, new Map(sources.map((stat) => [stat.source, stat.mtimeMs])), stats, progress, warnings)
-    if (config.mongo.uri) mongo = await syncMongo(config, published, stats.errors === 0, progress)
+    const written = await writeOutputs(config, previous, theme, cache, chosen, buildId, hashes, new Map(sources.map((stat) => [stat.source, stat.mtimeMs])), stats, progress, warnings, options.preempt)
+    const {published, state} = written
+    preempted = written.preempted
+    if (config.mongo.uri && !preempted) mongo = await syncMongo(config, published, stats.errors === 0, progress)
     state.result = {errors: stats.errors, keptLastGood, pages: stats.pages, records: stats.records, problems}
     writeAtomicSync(stateFile, JSON.stringify(state))
     if (memory) {
@@ -277,7 +288,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   stats.timings.outputs = finished - compiled
   stats.timings.total = finished - started
   stats.maxRssKB = process.resourceUsage().maxRSS
-  return {ok: stats.errors === 0 && !mongo?.error, buildId, problems, warnings, stats, ...(mongo ? {mongo} : {})}
+  return {ok: stats.errors === 0 && !mongo?.error, buildId, problems, warnings, stats, ...(mongo ? {mongo} : {}), ...(preempted ? {preempted} : {})}
 }
 
 async function compileAll(
@@ -326,8 +337,9 @@ async function writeOutputs(
   mtimes: Map<string, number>,
   stats: BuildStats,
   progress: Progress,
-  warnings: string[]
-): Promise<{published: PublishedFile[]; state: BuildState}> {
+  warnings: string[],
+  preempt: (() => boolean) | undefined
+): Promise<{published: PublishedFile[]; state: BuildState; preempted: boolean}> {
   const times = sourceTimes(config.content, new Map(chosen.map((item) => [item.source, mtimes.get(item.source) ?? 0])))
   const pages: SitePage[] = chosen.map(({source, key, meta, frozen}) => ({source, key, meta, time: times.get(source) ?? 0, ...(frozen ? {frozen} : {})}))
   let lap = performance.now()
@@ -368,7 +380,14 @@ async function writeOutputs(
   }))
   time('datasets')
   const outputStates: Record<string, unknown> = {}
+  let preempted = false
   for (const output of await buildOutputs()) {
+    if (preempted || preempt?.()) {
+      // Not written: its files and state stay the previous build's, which the next build compares against.
+      preempted = true
+      if (previous?.outputs?.[output.name] !== undefined) outputStates[output.name] = previous.outputs[output.name]
+      continue
+    }
     const result = await output.write({
       config, stateDir: path.join(config.root, '.tagpress'), buildId, files: published, progress,
       previous: previous?.outputs?.[output.name], warn: (message) => warnings.push(message)
@@ -377,17 +396,24 @@ async function writeOutputs(
     if (result.state !== undefined) outputStates[output.name] = result.state
     time(output.name)
   }
-  const manifest = {
-    tool: {name: 'tagpress', version: toolVersion},
-    build_id: buildId,
-    outputs,
-    sources: Object.fromEntries([...hashes].map(([source, sourceHash]) => [source, sourceHash]))
+  if (preempted) {
+    // No manifest or download pages yet: the previous build's other files stay, listed in this state, so the
+    // next build removes the ones it does not write; pages of removed sources go now.
+    site.state.files = [...new Set([...site.state.files, ...(previous?.site.files ?? [])])].sort()
+  } else {
+    const manifest = {
+      tool: {name: 'tagpress', version: toolVersion},
+      build_id: buildId,
+      outputs,
+      sources: Object.fromEntries([...hashes].map(([source, sourceHash]) => [source, sourceHash]))
+    }
+    writeAtomicSync(path.join(config.out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n')
+    // The generated Datasets and Train pages.
+    site.state.files = [...new Set([...site.state.files, ...writeDownloads(config, site.nav, site.assets, outputs as Record<string, ManifestEntry>, buildId)])].sort()
   }
-  writeAtomicSync(path.join(config.out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n')
-  // The generated Datasets and Train pages, then what the previous build left that this one did not write.
-  site.state.files = [...new Set([...site.state.files, ...writeDownloads(config, site.nav, site.assets, outputs as Record<string, ManifestEntry>, buildId)])].sort()
+  // What the previous build left that this one did not write.
   removeStale(path.join(config.out, 'site'), previous?.site, site.state)
-  time('downloads')
+  if (!preempted) time('downloads')
   stats.pagesWritten = site.written
   stats.records = {
     blocks: concat.blocks?.records ?? 0,
@@ -396,10 +422,11 @@ async function writeOutputs(
   }
   const assets = chosen.flatMap(({meta}) => meta.assets.map((asset): [string, number, number] => [asset.source, asset.size, asset.mtimeMs]))
   const state: BuildState = {
-    version: 2, out: config.out, buildId, gitHead: gitHead(config.content), assets, site: site.state, concat, outputs: outputStates,
+    // A stopped build's id matches no build: the next one never takes "nothing changed" for an answer.
+    version: 2, out: config.out, buildId: preempted ? 'preempted' : buildId, gitHead: gitHead(config.content), assets, site: site.state, concat, outputs: outputStates,
     result: {errors: 0, keptLastGood: 0, pages: stats.pages, records: stats.records, problems: []}
   }
-  return {published, state}
+  return {published, state, preempted}
 }
 
 /**

@@ -248,7 +248,10 @@ export async function startDevServer(config: Config, options: DevServerOptions =
       pendingBuild ??= new Set()
       for (const source of changed) pendingBuild.add(source)
     }
-    if (building) return
+    if (building) {
+      if (changed) builder.hurry()
+      return
+    }
     building = (async () => {
       if (lastResult === undefined) {
         const started = performance.now()
@@ -264,7 +267,8 @@ export async function startDevServer(config: Config, options: DevServerOptions =
         const started = performance.now()
         const full = [...next].some((source) => source === '.' || !source.toLowerCase().endsWith('.md'))
         lastResult = await builder.run(full ? undefined : [...next], takeCompiled())
-        log.status(statusLine(lastResult, 'out/ written in ' + Math.round(performance.now() - started) + ' ms'))
+        const what = lastResult.preempted ? 'site and datasets written in ' : 'out/ written in '
+        log.status(statusLine(lastResult, what + Math.round(performance.now() - started) + ' ms'))
       }
       building = undefined
       for (const resolve of settleWaiters.splice(0)) resolve()
@@ -335,9 +339,11 @@ class BackgroundBuilder {
   private readonly worker: Worker
   /** Set once the worker has died (out of memory, killed): every build then fails at once instead of waiting. */
   private exited = false
+  /** Raised while a build runs when a newer edit waits: the build stops after the site and datasets. */
+  private readonly newer = new Int32Array(new SharedArrayBuffer(4))
 
   constructor(config: Config) {
-    this.worker = new Worker(new URL('./build-worker.js', import.meta.url), {workerData: config})
+    this.worker = new Worker(new URL('./build-worker.js', import.meta.url), {workerData: {config, newer: this.newer}})
     this.worker.once('exit', () => {
       this.exited = true
       // A build waiting for an answer gets none: fail it (only if one waits; an unheard 'error' would throw).
@@ -360,8 +366,14 @@ class BackgroundBuilder {
       }
       this.worker.once('message', onMessage)
       this.worker.once('error', onError)
+      Atomics.store(this.newer, 0, 0)
       this.worker.postMessage(changed ? {changed, compiled} : {compiled})
     })
+  }
+
+  /** A newer edit waits: let the running build stop once the site and the datasets are current. */
+  hurry(): void {
+    Atomics.store(this.newer, 0, 1)
   }
 
   async close(): Promise<void> {
