@@ -103,28 +103,33 @@ describe('tagpress build', () => {
   it('a build stopped after the datasets (the dev server, when a newer edit waits) leaves the rest to the next build, which ends byte-identical to a clean build', async () => {
     const {build} = await import('../src/node/build/build.js')
     const {loadConfig} = await import('../src/node/config/load.js')
-    const p = project(site)
-    p.build()
-    const cards = p.read('out/anki/cards.json')
-    const manifest = p.read('out/manifest.json')
-    p.write('guide/more.md', '# More\n\n[/Q]Is there more?[Q/] [/A]Yes, much more.[A/] [/BLOCKREAD/]\n')
-    p.remove('private/secret.md')
-    const stopped = await build(await loadConfig(p.dir), {preempt: () => true})
-    expect(stopped.preempted).toBe(true)
-    // The site and the datasets are current, a removed page is gone at once; decks and the manifest wait.
-    expect(p.read('out/datasets/qa.jsonl')).toContain('much more')
-    expect(p.read('out/site/guide/more.html')).toContain('much more')
-    expect(existsSync(path.join(p.dir, 'out/site/private/secret.html'))).toBe(false)
-    expect(p.read('out/anki/cards.json')).toBe(cards)
-    expect(p.read('out/manifest.json')).toBe(manifest)
-    // Nothing changed in content/ since, and still the next build writes what the stopped one left.
-    const next = p.build()
-    expect(next.stats.compiled).toBe(0)
-    expect(p.read('out/anki/cards.json')).toContain('much more')
-    const finished = p.snapshot()
-    p.clean('out')
-    p.build('--clean')
-    expect(finished).toEqual(p.snapshot())
+    // Stopped before the later outputs (the first question), or by the deck itself once its cards are planned (the second).
+    for (const stopAt of [1, 2]) {
+      const p = project(site)
+      p.build()
+      const cards = p.read('out/anki/cards.json')
+      const manifest = p.read('out/manifest.json')
+      p.write('guide/more.md', '# More\n\n[/Q]Is there more?[Q/] [/A]Yes, much more.[A/] [/BLOCKREAD/]\n')
+      p.remove('private/secret.md')
+      let asked = 0
+      const stopped = await build(await loadConfig(p.dir), {preempt: () => ++asked >= stopAt})
+      expect(stopped.preempted).toBe(true)
+      expect(asked).toBe(stopAt)
+      // The site and the datasets are current, a removed page is gone at once; decks and the manifest wait.
+      expect(p.read('out/datasets/qa.jsonl')).toContain('much more')
+      expect(p.read('out/site/guide/more.html')).toContain('much more')
+      expect(existsSync(path.join(p.dir, 'out/site/private/secret.html'))).toBe(false)
+      expect(p.read('out/anki/cards.json')).toBe(cards)
+      expect(p.read('out/manifest.json')).toBe(manifest)
+      // Nothing changed in content/ since, and still the next build writes what the stopped one left.
+      const next = p.build()
+      expect(next.stats.compiled).toBe(0)
+      expect(p.read('out/anki/cards.json')).toContain('much more')
+      const finished = p.snapshot()
+      p.clean('out')
+      p.build('--clean')
+      expect(finished).toEqual(p.snapshot())
+    }
   })
 
   it('re-renders the pages that list a file when its title changes, and removes deleted pages', () => {

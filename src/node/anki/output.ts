@@ -101,6 +101,8 @@ async function writeAnki(context: OutputContext): Promise<OutputResult> {
   const cards: PlannedCard[] = []
   for (const list of members.values()) for (const file of list) cards.push(...plans.cards(file, () => planFile(config, file)))
   plans.save()
+  // Nothing is written yet: a newer edit may still have the next build write the deck.
+  if (context.stopping?.()) return {files: [], stopped: true}
   unifyDeckCase(cards)
   const byPackage = new Map<string, PlannedCard[]>()
   for (const card of cards) {
@@ -119,6 +121,7 @@ async function writeAnki(context: OutputContext): Promise<OutputResult> {
   if (previous) for (const message of rewordings(previous.questions, questions, where)) context.warn(message)
 
   const written: Record<string, WrittenFile> = {}
+  let savedAny = false
   for (const [pkg, list] of byPackage) {
     const inputs = packageInputs.get(pkg) as string
     const old = reusable(pkg, inputs)
@@ -131,6 +134,8 @@ async function writeAnki(context: OutputContext): Promise<OutputResult> {
       notes: list.map((card) => ({guid: card.guid, fields: fieldNames.map((name) => card.fields[name]), tags: card.tags, deck: card.deck, mod: card.mod})),
       media
     })
+    if (!savedAny && context.stopping?.()) return {files: [], stopped: true}
+    savedAny = true
     written[pkg] = save(config.out, pkg, bytes, list.length, inputs)
   }
   written[jsonPath] = reusable(jsonPath, listInputs) ?? save(config.out, jsonPath, cardsJson(cards), cards.length, listInputs)

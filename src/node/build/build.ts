@@ -390,8 +390,13 @@ async function writeOutputs(
     }
     const result = await output.write({
       config, stateDir: path.join(config.root, '.tagpress'), buildId, files: published, progress,
-      previous: previous?.outputs?.[output.name], warn: (message) => warnings.push(message)
+      previous: previous?.outputs?.[output.name], warn: (message) => warnings.push(message), ...(preempt ? {stopping: preempt} : {})
     })
+    if (result.stopped) {
+      preempted = true
+      if (previous?.outputs?.[output.name] !== undefined) outputStates[output.name] = previous.outputs[output.name]
+      continue
+    }
     for (const file of result.files) outputs[file.path] = {records: file.records, bytes: file.bytes, sha256: file.sha256}
     if (result.state !== undefined) outputStates[output.name] = result.state
     time(output.name)

@@ -41,12 +41,19 @@ export interface OutputContext {
   previous: unknown
   /** Warnings for the build report (printed, not errors). */
   warn: (message: string) => void
+  /**
+   * `true` when a newer edit waits (the dev server): an output may then stop before it writes anything and
+   * return `{stopped: true}`; its files and state stay the previous build's and the next build writes it.
+   */
+  stopping?: () => boolean
 }
 
 export interface OutputResult {
   files: OutputFile[]
   /** Kept in `.tagpress/build-state.json` and handed back next build as `previous`. */
   state?: unknown
+  /** Stopped before writing anything (see `stopping`). */
+  stopped?: true
 }
 
 /** An output written by every build after the site and the datasets (decks, LitGPT corpora, trees). */
