@@ -99,7 +99,14 @@ async function writeAnki(context: OutputContext): Promise<OutputResult> {
 
   const plans = new PlanCache(path.join(context.stateDir, 'anki-plans.jsonl'), settings)
   const cards: PlannedCard[] = []
-  for (const list of members.values()) for (const file of list) cards.push(...plans.cards(file, () => planFile(config, file)))
+  let planned = 0
+  for (const list of members.values()) {
+    for (const file of list) {
+      cards.push(...plans.cards(file, () => planFile(config, file)))
+      // Every thousand files, give way to a newer edit (nothing is written yet; the plan cache stays as it was).
+      if (++planned % 1000 === 0 && context.stopping?.()) return {files: [], stopped: true}
+    }
+  }
   plans.save()
   // Nothing is written yet: a newer edit may still have the next build write the deck.
   if (context.stopping?.()) return {files: [], stopped: true}

@@ -348,9 +348,7 @@ async function writeOutputs(
     stats.timings.steps[name] = Math.round(now - lap)
     lap = now
   }
-  const site = await writeSite(config, pages, cache, theme, previous?.site, progress)
-  time('site')
-
+  // The datasets first: they are what a dev-server edit waits for on disk (its page is served from memory).
   const concat = writeConcat(
     concatOutputs.map(({name, file}) => ({name, file: path.join(config.out, file), previous: previous?.concat[name]})),
     chosen.map(({source, key, meta}) => ({
@@ -360,6 +358,9 @@ async function writeOutputs(
       parts: () => cache.readParts(key)
     }))
   )
+  time('datasets')
+  const site = await writeSite(config, pages, cache, theme, previous?.site, progress)
+  time('site')
 
   const outputs: Record<string, unknown> = {
     site: {pages: site.pages, sha256: site.sha256}
@@ -378,7 +379,6 @@ async function writeOutputs(
     detail: () => JSON.parse(cache.readParts(page.key).detail) as CompiledDetail,
     parts: () => cache.readParts(page.key)
   }))
-  time('datasets')
   const outputStates: Record<string, unknown> = {}
   let preempted = false
   for (const output of await buildOutputs()) {
