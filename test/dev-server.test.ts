@@ -1,4 +1,4 @@
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync, readFileSync, rmSync} from 'node:fs'
 import path from 'node:path'
 import type {Browser, Page} from 'playwright-core'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -134,6 +134,27 @@ describe('tagpress dev, first start', () => {
       for (const page of pages) expect(links, page).toContain(page)
     } finally {
       await dev.stop()
+      project.dispose()
+    }
+  })
+
+  it('serves a page whose compile the last session left unbuilt (and its build since deleted) by compiling it again', async () => {
+    const project = Project.copyOf(repo)
+    try {
+      expect(project.run('build').status).toBe(0)
+      // What a session killed before its build caught up leaves: the index names a compile that is gone.
+      const index = JSON.parse(project.read('.tagpress/cache/files.json')) as {files: Record<string, {key: string}>}
+      const key = index.files['guide/intro.md']!.key
+      rmSync(path.join(project.dir, '.tagpress', 'cache', 'files', key.slice(0, 2), key))
+      const dev = await startDev(project.dir)
+      try {
+        const response = await fetch(dev.url + 'guide/intro.html')
+        expect(response.status).toBe(200)
+        expect(await response.text()).toContain('<h1')
+      } finally {
+        await dev.stop()
+      }
+    } finally {
       project.dispose()
     }
   })

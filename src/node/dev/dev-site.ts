@@ -98,6 +98,16 @@ export class DevSite {
     return this.pages.has(fileId)
   }
 
+  /**
+   * Whether a page's compile is still in the cache. The background build deletes compiles no source points at
+   * any more, and a page known from the index at start-up (say, an edit the last session never built) may be
+   * one of them: such a page is compiled again when asked for.
+   */
+  readable(fileId: string): boolean {
+    const page = this.pages.get(fileId)
+    return page !== undefined && existsSync(this.cache.file(page.key))
+  }
+
   get stats(): {pages: number} {
     return {pages: this.pages.size}
   }

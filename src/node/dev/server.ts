@@ -108,7 +108,7 @@ export async function startDevServer(config: Config, options: DevServerOptions =
     }
     const fileId = pageId(relative)
     if (fileId === undefined) return false
-    if (lastResult === undefined && !site.has(fileId)) await compileAsked(fileId)
+    if ((lastResult === undefined && !site.has(fileId)) || (site.has(fileId) && !site.readable(fileId))) await compileAsked(fileId)
     const html = site.render(fileId)
     const page = await vite.transformIndexHtml(url.pathname, html ?? site.renderNotFound())
     response.writeHead(html ? 200 : 404, {'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store'})
