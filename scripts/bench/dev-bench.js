@@ -40,9 +40,9 @@ export async function startServer(command, args, cwd, readyPattern) {
     child.stderr.on('data', onData)
     child.on('exit', (code) => reject(new Error('server exited ' + code + ':\n' + output)))
   })
-  // A server that dies mid-bench says why (its output so far), instead of leaving a browser timeout to explain it.
+  // A server that dies mid-bench (not by our SIGTERM: 143) says why (its output so far), instead of leaving a browser timeout to explain it.
   child.on('exit', (code, signal) => {
-    if ((code !== null && code !== 0) || process.env.BENCH_DEBUG) console.error('server exited ' + code + (signal ? ' (' + signal + ')' : '') + ':\n' + output.slice(-4000))
+    if ((code !== null && code !== 0 && code !== 143) || process.env.BENCH_DEBUG) console.error('server exited ' + code + (signal ? ' (' + signal + ')' : '') + ':\n' + output.slice(-4000))
   })
   return {child, url, started}
 }
