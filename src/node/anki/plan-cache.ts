@@ -1,5 +1,6 @@
-import {readFileSync} from 'node:fs'
-import {writeAtomicSync} from '../fs/atomic.js'
+import {closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync} from 'node:fs'
+import path from 'node:path'
+import {asideName} from '../fs/atomic.js'
 import type {PublishedFile} from '../outputs/types.js'
 import type {PlannedCard} from './plan.js'
 
@@ -66,7 +67,23 @@ export class PlanCache {
   /** Write the plans of this build's sources (dropping the ones gone), when anything changed. */
   save(): void {
     if (!this.changed && this.next.size === this.lines.size) return
-    const sources = [...this.next.keys()].sort()
-    writeAtomicSync(this.file, JSON.stringify(this.settings) + '\n' + sources.map((source) => this.next.get(source) as string).join('\n') + '\n')
+    // Line by line into a file aside, then renamed over: tens of megabytes never become one string.
+    const aside = asideName(this.file)
+    mkdirSync(path.dirname(this.file), {recursive: true})
+    const fd = openSync(aside, 'w')
+    try {
+      writeSync(fd, JSON.stringify(this.settings) + '\n')
+      for (const source of [...this.next.keys()].sort()) writeSync(fd, (this.next.get(source) as string) + '\n')
+      closeSync(fd)
+      renameSync(aside, this.file)
+    } catch (error) {
+      try {
+        closeSync(fd)
+      } catch {
+        // closed already
+      }
+      rmSync(aside, {force: true})
+      throw error
+    }
   }
 }

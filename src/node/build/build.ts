@@ -256,7 +256,6 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
 
   cache.index = {version: 2, fingerprint, files: entries}
   for (const [source, meta] of metas) if (cache.meta(keys.get(source) as string) !== meta) cache.setMeta(keys.get(source) as string, meta)
-  cache.save()
 
   const stats: BuildStats = {
     files: sources.length,
@@ -272,7 +271,15 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   }
   let mongo: BuildResult['mongo']
   let preempted = false
-  if (write && theme) {
+  // The cache index is saved once the outputs are written (megabytes of JSON at 10,000 files, which an edit's
+  // datasets should not wait for); a build that dies before only costs the next one a recompile of these files.
+  try {
+    if (write && theme) await publish()
+  } finally {
+    cache.save()
+  }
+  async function publish(): Promise<void> {
+    if (!theme) return
     const written = await writeOutputs(config, previous, theme, cache, chosen, buildId, hashes, new Map(sources.map((stat) => [stat.source, stat.mtimeMs])), stats, progress, warnings, options.preempt)
     const {published, state} = written
     preempted = written.preempted
