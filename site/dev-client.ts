@@ -8,10 +8,14 @@ import {initCode} from './code'
 import {initToc} from './toc'
 
 let stale = false
+/** Counts the pushed updates applied: a refresh that was under way while one arrived may carry older HTML. */
+let applied = 0
 
 if (import.meta.hot) {
   import.meta.hot.on('tagpress:page', (data: {path: string; html: string}) => {
-    if (samePage(data.path)) swap(data.html)
+    if (!samePage(data.path)) return
+    applied++
+    swap(data.html)
   })
   import.meta.hot.on('tagpress:invalidate', () => {
     if (document.visibilityState === 'visible') void refresh()
@@ -39,9 +43,16 @@ function samePage(path: string): boolean {
 }
 
 async function refresh(): Promise<void> {
-  const response = await fetch(location.href, {cache: 'no-store'})
-  if (response.ok) swap(await response.text())
-  else location.reload()
+  // If an update was pushed while this fetch was under way, its answer may predate the update: fetch again.
+  for (;;) {
+    const seen = applied
+    const response = await fetch(location.href, {cache: 'no-store'})
+    if (!response.ok) return location.reload()
+    const html = await response.text()
+    if (seen !== applied) continue
+    swap(html)
+    return
+  }
 }
 
 /** Replace what a page update changes, in place; everything else (scroll, open dialogs, focus) stays. */

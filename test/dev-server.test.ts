@@ -105,6 +105,42 @@ describe.runIf(run)('tagpress dev', () => {
     await link.waitFor({state: 'detached', timeout: 10_000})
     await datasetsMatchFreshBuild()
   })
+
+  it('never lets a navigation refresh that was under way undo a newer edit of the open page', async () => {
+    await page.goto(dev.url + 'guide/intro.html')
+    await page.waitForSelector('h1')
+    const source = project.read('content/guide/intro.md')
+    // The refresh a new file triggers gets the page as it was, and its answer is held back until after the edit.
+    let fetched!: () => void
+    const refreshFetched = new Promise<void>((resolve) => (fetched = resolve))
+    let release!: () => void
+    const released = new Promise<void>((resolve) => (release = resolve))
+    let first = true
+    await page.route('**/guide/intro.html', async (route) => {
+      if (!first) return route.continue()
+      first = false
+      const response = await route.fetch()
+      fetched()
+      await released
+      await route.fulfill({response})
+    })
+    try {
+      project.write('guide/race-new.md', '# A page that changes the navigation\n')
+      await refreshFetched
+      project.write('guide/intro.md', source + '\nThe newest sentence of all.\n')
+      await page.waitForFunction(() => document.querySelector('main')?.textContent?.includes('The newest sentence of all.'), undefined, {timeout: 10_000})
+      release()
+      // The held-back answer arrives; the page fetches again instead of showing it, and keeps the edit.
+      await page.locator('nav.tp-nav a[href$="guide/race-new.html"]').waitFor({timeout: 10_000})
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      expect(await page.evaluate(() => document.querySelector('main')?.textContent ?? '')).toContain('The newest sentence of all.')
+    } finally {
+      release()
+      await page.unroute('**/guide/intro.html')
+      project.write('guide/intro.md', source)
+      project.remove('guide/race-new.md')
+    }
+  })
 })
 
 // A first start has no cache: the server answers before its first build is done, compiling a page when asked;
