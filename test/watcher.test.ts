@@ -1,0 +1,66 @@
+import {mkdtempSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {afterEach, describe, expect, it} from 'vitest'
+import {watchPaths, type ChangeBatch} from '../src/node/dev/watcher.js'
+
+// The dev server's watcher on a real folder: editors' saves by rename-over and bursts of saves
+// arrive as batches holding each path's final state, and the last change is never lost.
+const dirs: string[] = []
+const closers: Array<() => Promise<void>> = []
+afterEach(async () => {
+  for (const close of closers.splice(0)) await close()
+  for (const dir of dirs.splice(0)) rmSync(dir, {recursive: true, force: true})
+})
+
+async function watched(): Promise<{dir: string; batches: ChangeBatch[]; settled: () => Promise<Map<string, string>>}> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tagpress-watch-'))
+  dirs.push(dir)
+  writeFileSync(path.join(dir, 'page.md'), '# Page\n')
+  const batches: ChangeBatch[] = []
+  const watcher = watchPaths([dir], (batch) => batches.push(batch))
+  closers.push(watcher.close)
+  await watcher.ready
+  /** Wait until no batch came for a while; the final kind of each path over every batch. */
+  const settled = async (): Promise<Map<string, string>> => {
+    let count = -1
+    while (count !== batches.length) {
+      count = batches.length
+      await new Promise((resolve) => setTimeout(resolve, 400))
+    }
+    const last = new Map<string, string>()
+    for (const batch of batches) for (const [file, kind] of batch) last.set(path.relative(dir, file), kind)
+    return last
+  }
+  return {dir, batches, settled}
+}
+
+describe('the dev watcher', () => {
+  it('takes a save by rename-over (vim, JetBrains) for a change, never a deletion', async () => {
+    const {dir, settled} = await watched()
+    const aside = path.join(dir, '.page.md.swp')
+    writeFileSync(aside, '# Page\n\nSaved by rename.\n')
+    renameSync(aside, path.join(dir, 'page.md'))
+    const last = await settled()
+    expect(last.get('page.md')).toBe('change')
+    // Hidden temp files are not content.
+    expect([...last.keys()].some((file) => file.startsWith('.'))).toBe(false)
+  })
+
+  it('coalesces a burst of saves into few batches and keeps the last', async () => {
+    const {dir, batches, settled} = await watched()
+    for (let save = 0; save < 30; save++) writeFileSync(path.join(dir, 'page.md'), '# Page\n\nSave ' + save + '.\n')
+    const last = await settled()
+    expect(last.get('page.md')).toBe('change')
+    expect(batches.length).toBeGreaterThan(0)
+    expect(batches.length).toBeLessThan(30)
+  })
+
+  it('reports a new file, and its deletion', async () => {
+    const {dir, settled} = await watched()
+    writeFileSync(path.join(dir, 'new.md'), '# New\n')
+    expect((await settled()).get('new.md')).toBe('add')
+    rmSync(path.join(dir, 'new.md'))
+    expect((await settled()).get('new.md')).toBe('unlink')
+  })
+})
