@@ -124,12 +124,35 @@ describe('tagpress build', () => {
       // Nothing changed in content/ since, and still the next build writes what the stopped one left.
       const next = p.build()
       expect(next.stats.compiled).toBe(0)
+      // The stopped build's pages are trusted: none is written again.
+      expect(next.stats.pagesWritten).toBe(0)
       expect(p.read('out/anki/cards.json')).toContain('much more')
       const finished = p.snapshot()
       p.clean('out')
       p.build('--clean')
       expect(finished).toEqual(p.snapshot())
     }
+  })
+
+  it('a stopped build, then the edit undone: the next build writes the content as it is again', async () => {
+    const {build} = await import('../src/node/build/build.js')
+    const {loadConfig} = await import('../src/node/config/load.js')
+    const p = project(site)
+    p.build()
+    const before = p.snapshot()
+    const original = p.read('content/guide/more.md')
+    p.write('guide/more.md', '# More\n\n[/Q]Is there more?[Q/] [/A]Yes, much more.[A/] [/BLOCKREAD/]\n')
+    expect((await build(await loadConfig(p.dir), {preempt: () => true})).preempted).toBe(true)
+    p.write('guide/more.md', original)
+    p.build()
+    expect(p.read('out/datasets/qa.jsonl')).not.toContain('much more')
+    // The content is what it was (only the file's time moved, which pages and deck notes show): the datasets are as before,
+    // and everything equals a clean build.
+    const after = p.snapshot()
+    for (const file of ['datasets/blocks.jsonl', 'datasets/chapters.jsonl', 'datasets/qa.jsonl']) expect(after.get(file), file).toBe(before.get(file))
+    p.clean('out')
+    p.build('--clean')
+    expect(after).toEqual(p.snapshot())
   })
 
   it('re-renders the pages that list a file when its title changes, and removes deleted pages', () => {

@@ -115,6 +115,8 @@ export interface BuildState {
   concat: Record<string, ConcatState>
   /** Each later output's own state (see `BuildOutput`). */
   outputs: Record<string, unknown>
+  /** The build stopped after the site and datasets (`BuildOptions.preempt`): the rest is the previous build's. */
+  stopped?: true
   /** What the build reported, returned again when nothing has changed since. */
   result: {errors: number; keptLastGood: number; pages: number; records: BuildStats['records']; problems: SourceMessages[]}
 }
@@ -194,7 +196,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   const stateFile = path.join(stateDir, 'build-state.json')
   const previous = write ? (memory?.state && existsSync(path.join(config.out, 'manifest.json')) ? memory.state : readState(stateFile, config.out)) : undefined
   // (A MongoDB sync always runs: the database may have changed behind our back, and the sync is cheap when nothing did.)
-  if (unchanged && !config.mongo.uri && previous && previous.buildId === buildId && previous.gitHead === gitHead(config.content) && assetsIntact(config.content, previous)) {
+  if (unchanged && !config.mongo.uri && previous && !previous.stopped && previous.buildId === buildId && previous.gitHead === gitHead(config.content) && assetsIntact(config.content, previous)) {
     const finished = performance.now()
     return {
       ok: previous.result.errors === 0,
@@ -434,8 +436,10 @@ async function writeOutputs(
   }
   const assets = chosen.flatMap(({meta}) => meta.assets.map((asset): [string, number, number] => [asset.source, asset.size, asset.mtimeMs]))
   const state: BuildState = {
-    // A stopped build's id matches no build: the next one never takes "nothing changed" for an answer.
-    version: 2, out: config.out, buildId: preempted ? 'preempted' : buildId, gitHead: gitHead(config.content), assets, site: site.state, concat, outputs: outputStates,
+    // A stopped build wrote no manifest: it keeps the id of the one on disk (so the next build still trusts this
+    // state for what it reuses) and says it stopped (so the next build never takes "nothing changed" for an answer).
+    version: 2, out: config.out, buildId: preempted ? (previous?.buildId ?? '') : buildId, ...(preempted ? {stopped: true as const} : {}),
+    gitHead: gitHead(config.content), assets, site: site.state, concat, outputs: outputStates,
     result: {errors: 0, keptLastGood: 0, pages: stats.pages, records: stats.records, problems: []}
   }
   return {published, state, preempted}

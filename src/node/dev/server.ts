@@ -166,6 +166,8 @@ export async function startDevServer(config: Config, options: DevServerOptions =
   let edited = false
   let pendingBuild: Set<string> | undefined
   let building: Promise<void> | undefined
+  /** Set on close: builds stop once the site and datasets are written (the next build writes the rest). */
+  let closing = false
   const settleWaiters: Array<() => void> = []
 
   const onBatch = (batch: ChangeBatch): void => {
@@ -266,7 +268,7 @@ export async function startDevServer(config: Config, options: DevServerOptions =
         pendingBuild = undefined
         const started = performance.now()
         const full = [...next].some((source) => source === '.' || !source.toLowerCase().endsWith('.md'))
-        lastResult = await builder.run(full ? undefined : [...next], takeCompiled())
+        lastResult = await builder.run(full ? undefined : [...next], takeCompiled(), closing)
         const what = lastResult.preempted ? 'site and datasets written in ' : 'out/ written in '
         log.status(statusLine(lastResult, what + Math.round(performance.now() - started) + ' ms'))
       }
@@ -309,6 +311,10 @@ export async function startDevServer(config: Config, options: DevServerOptions =
       if (building) await new Promise<void>((resolve) => settleWaiters.push(resolve))
     },
     close: async () => {
+      // Ctrl-C should not wait for decks and corpora: builds stop once the site and datasets are written (the
+      // last edits' too), and the next build or start writes the rest: a stopped build's state never passes for current.
+      closing = true
+      builder.hurry()
       await watcher.close()
       await vite.close()
       await building
@@ -351,8 +357,8 @@ class BackgroundBuilder {
     })
   }
 
-  /** A build of everything (`changed` undefined) or of the changed sources, reusing the given compiles. */
-  run(changed: string[] | undefined, compiled: Array<[string, CompiledMeta]>): Promise<BuildResult> {
+  /** A build of everything (`changed` undefined) or of the changed sources, reusing the given compiles; `hurried` stops it after the datasets. */
+  run(changed: string[] | undefined, compiled: Array<[string, CompiledMeta]>, hurried = false): Promise<BuildResult> {
     if (this.exited) return Promise.reject(new Error('the build worker stopped'))
     return new Promise((resolve, reject) => {
       const onMessage = (message: {ok: true; result: BuildResult} | {ok: false; error: string}): void => {
@@ -366,7 +372,7 @@ class BackgroundBuilder {
       }
       this.worker.once('message', onMessage)
       this.worker.once('error', onError)
-      Atomics.store(this.newer, 0, 0)
+      Atomics.store(this.newer, 0, hurried ? 1 : 0)
       this.worker.postMessage(changed ? {changed, compiled} : {compiled})
     })
   }
