@@ -276,22 +276,20 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   // The cache index is saved once the outputs are written (megabytes of JSON at 10,000 files, which an edit's
   // datasets should not wait for); a build that dies before only costs the next one a recompile of these files.
   try {
-    if (write && theme) await publish()
+    if (write && theme) {
+      const written = await writeOutputs(config, previous, theme, cache, chosen, buildId, hashes, new Map(sources.map((stat) => [stat.source, stat.mtimeMs])), stats, progress, warnings, options.preempt)
+      const {published, state} = written
+      preempted = written.preempted
+      if (config.mongo.uri && !preempted) mongo = await syncMongo(config, published, stats.errors === 0, progress)
+      state.result = {errors: stats.errors, keptLastGood, pages: stats.pages, records: stats.records, problems}
+      writeAtomicSync(stateFile, JSON.stringify(state))
+      if (memory) {
+        memory.state = state
+        memory.published = published
+      }
+    }
   } finally {
     cache.save()
-  }
-  async function publish(): Promise<void> {
-    if (!theme) return
-    const written = await writeOutputs(config, previous, theme, cache, chosen, buildId, hashes, new Map(sources.map((stat) => [stat.source, stat.mtimeMs])), stats, progress, warnings, options.preempt)
-    const {published, state} = written
-    preempted = written.preempted
-    if (config.mongo.uri && !preempted) mongo = await syncMongo(config, published, stats.errors === 0, progress)
-    state.result = {errors: stats.errors, keptLastGood, pages: stats.pages, records: stats.records, problems}
-    writeAtomicSync(stateFile, JSON.stringify(state))
-    if (memory) {
-      memory.state = state
-      memory.published = published
-    }
   }
   const finished = performance.now()
   stats.timings.outputs = finished - compiled
@@ -391,17 +389,12 @@ async function writeOutputs(
   const outputStates: Record<string, unknown> = {}
   let preempted = false
   for (const output of await buildOutputs()) {
-    if (preempted || preempt?.()) {
-      // Not written: its files and state stay the previous build's, which the next build compares against.
-      preempted = true
-      if (previous?.outputs?.[output.name] !== undefined) outputStates[output.name] = previous.outputs[output.name]
-      continue
-    }
-    const result = await output.write({
+    const result = preempted || preempt?.() ? undefined : await output.write({
       config, stateDir: path.join(config.root, '.tagpress'), buildId, files: published, progress,
       previous: previous?.outputs?.[output.name], warn: (message) => warnings.push(message), ...(preempt ? {stopping: preempt} : {})
     })
-    if (result.stopped) {
+    if (!result || result.stopped) {
+      // Not written (a newer edit waits): its files and state stay the previous build's, which the next build compares against.
       preempted = true
       if (previous?.outputs?.[output.name] !== undefined) outputStates[output.name] = previous.outputs[output.name]
       continue
@@ -530,8 +523,7 @@ export async function compileSource(config: Config, memory: BuildMemory, source:
   const defaults = folderDefaults(folderRules(config.folders), source)
   const key = BuildCache.key(fingerprintOf(config), source, hash(value, 64), defaults)
   const known = cache.meta(key)
-  // Another thread's build may have collected this compile since: check the file is still there.
-  if (known && assetsUnchanged(config.content, known) && existsSync(cache.file(key))) return {key, meta: known}
+  if (known && assetsUnchanged(config.content, known) && cache.stored(key)) return {key, meta: known}
   const {runCompileTask} = await import('./compile-task.js')
   const previous = cache.index.files[source]?.key
   const meta = await runCompileTask(

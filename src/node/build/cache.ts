@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {readFileSync, rmSync} from 'node:fs'
+import {existsSync, readFileSync, rmSync} from 'node:fs'
 import {UserError} from '../errors.js'
 import path from 'node:path'
 import {writeAtomicSync} from '../fs/atomic.js'
@@ -82,6 +82,11 @@ export class BuildCache {
 
   file(key: string): string {
     return path.join(this.dir, 'files', key.slice(0, 2), key)
+  }
+
+  /** Whether a compile's file is on disk now (another thread's build may have collected it since). */
+  stored(key: string): boolean {
+    return existsSync(this.file(key))
   }
 
   /** Whether a compile is cached (its file is trusted to exist; `readParts` says so clearly if it does not). */

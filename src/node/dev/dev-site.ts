@@ -1,4 +1,4 @@
-import {existsSync, readFileSync, statSync} from 'node:fs'
+import {readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 import type {BuildCache, CompiledDetail, CompiledMeta} from '../build/cache.js'
 import type {FileMessage} from '../compile/types.js'
@@ -43,7 +43,7 @@ export class DevSite {
     const failed = meta.messages.some((message) => message.fatal)
     const old = this.pages.get(meta.fileId)
     // A file with errors keeps showing its last good compile: the one shown now, else the cache's record of it.
-    const shownKey = failed ? [old?.key, good].find((candidate) => candidate !== undefined && existsSync(this.cache.file(candidate))) : key
+    const shownKey = failed ? [old?.key, good].find((candidate) => candidate !== undefined && this.cache.stored(candidate)) : key
     const shownMeta = shownKey ? (shownKey === key ? meta : this.cache.meta(shownKey)) : undefined
     if (!shownKey || !shownMeta) {
       // Never compiled cleanly: nothing to show yet, but keep its errors.
@@ -105,7 +105,7 @@ export class DevSite {
    */
   readable(fileId: string): boolean {
     const page = this.pages.get(fileId)
-    return page !== undefined && existsSync(this.cache.file(page.key))
+    return page !== undefined && this.cache.stored(page.key)
   }
 
   get stats(): {pages: number} {

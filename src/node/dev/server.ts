@@ -108,7 +108,8 @@ export async function startDevServer(config: Config, options: DevServerOptions =
     }
     const fileId = pageId(relative)
     if (fileId === undefined) return false
-    if ((lastResult === undefined && !site.has(fileId)) || (site.has(fileId) && !site.readable(fileId))) await compileAsked(fileId)
+    // Compiled here: a page the first build has not reached yet, or one whose compile was collected.
+    if (!site.readable(fileId) && (site.has(fileId) || lastResult === undefined)) await compileAsked(fileId)
     const html = site.render(fileId)
     const page = await vite.transformIndexHtml(url.pathname, html ?? site.renderNotFound())
     response.writeHead(html ? 200 : 404, {'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store'})
