@@ -2,7 +2,7 @@ import remarkGfm from 'remark-gfm'
 import remarkParse from 'remark-parse'
 import {unified} from 'unified'
 import {describe, expect, it} from 'vitest'
-import {BlockSplitter, splitAnswer} from '../src/node/ask/blocks.js'
+import {BlockSplitter, parsedBlocks as settledByParse, plainParagraphs, splitAnswer} from '../src/node/ask/blocks.js'
 import {citationsOf, contextMessage, neutralize} from '../src/node/ask/prompt.js'
 import {processTerm} from '../src/node/ask/retrieval.js'
 
@@ -89,6 +89,74 @@ describe('block splitter', () => {
     const splitter = new BlockSplitter()
     expect(splitter.push('# Title\nText').final).toEqual([{i: 0, md: '# Title'}])
     expect(splitter.push('\n\n```sh\nls\n```\nmore').final).toEqual([{i: 1, md: 'Text'}, {i: 2, md: '```sh\nls\n```'}])
+  })
+})
+
+// Lines of every kind a paragraph can meet: plain prose (letters, digits, unicode, trailing spaces) most of
+// the time, and every line start that opens or interrupts a block.
+const plainLines = ['Plain words here', 'more words', 'Été déjà vu', '2024 was a year', 'trailing spaces  ', 'tab\tinside', '   indented continuation', '1 ', '12']
+const blankLines = ['', '', '  ', '\t']
+const otherLines = [
+  '1. ordered', '2) ordered', '- bullet', '* star', '+ plus', '# heading', '> quote', '```', '~~~', '    indented code', '===', '---', '-',
+  '| a | b |', '| - | - |', 'a | b', '--|--', '<div>', '[a]: /x', '[^1]: note', '***', '\\# escaped', '😀 emoji first', ' lead space', ':--'
+]
+
+function randomText(seed: number): string {
+  let state = seed
+  const next = (n: number): number => {
+    state = (state * 1103515245 + 12345) % 2147483648
+    return state % n
+  }
+  const line = (): string => {
+    const kind = next(20)
+    const pool = kind < 11 ? plainLines : kind < 15 ? blankLines : otherLines
+    return pool[next(pool.length)] as string
+  }
+  return Array.from({length: 4 + next(14)}, line).join('\n')
+}
+
+describe('plain paragraphs without a parse', () => {
+  it('gives what the parser gives, on random mixes of every kind of line, chunked any way', () => {
+    let fast = 0
+    for (let seed = 1; seed <= 300; seed++) {
+      const sample = randomText(seed)
+      const expected = parsedBlocks(sample)
+      for (let cut = 1; cut <= sample.length; cut++) {
+        // Wherever the shortcut answers, it answers what the parse does.
+        const result = plainParagraphs(sample.slice(0, cut))
+        if (result) {
+          fast++
+          expect(result, JSON.stringify(sample.slice(0, cut))).toEqual(settledByParse(sample.slice(0, cut), false))
+        }
+      }
+      for (const chunkSeed of [seed, seed + 1000]) {
+        const splitter = new BlockSplitter()
+        const finals: string[] = []
+        for (const chunk of chunked(sample, chunkSeed)) {
+          for (const block of splitter.push(chunk).final) {
+            expect(expected[block.i], JSON.stringify(sample)).toBe(block.md)
+            finals.push(block.md)
+          }
+        }
+        for (const block of splitter.finish().final) finals.push(block.md)
+        expect(finals, JSON.stringify(sample)).toEqual(expected)
+      }
+    }
+    // The fast path is taken, not only the parse.
+    expect(fast).toBeGreaterThan(1000)
+  })
+
+  it('finds the paragraphs of plain prose and cuts at the next block', () => {
+    const text = 'First paragraph,\nits second line  \n\nSecond one.\n \nThird'
+    expect(plainParagraphs(text)).toEqual({blocks: [[0, 34], [36, 47]], cut: 50})
+    expect(parsedBlocks(text)).toEqual(['First paragraph,\nits second line  ', 'Second one.', 'Third'])
+    // A paragraph with nothing after it yet is not final.
+    expect(plainParagraphs('Only one paragraph\n\n')).toEqual({blocks: [], cut: 0})
+    // A line that could start or interrupt something else: the parser decides.
+    expect(plainParagraphs('Text\n\n- a list')).toBeUndefined()
+    expect(plainParagraphs('Text\n- list right after\n\nNext')).toBeUndefined()
+    expect(plainParagraphs('1. item\n\nNext')).toBeUndefined()
+    expect(plainParagraphs('Text\n\n    indented')).toBeUndefined()
   })
 })
 
