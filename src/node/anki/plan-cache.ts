@@ -1,6 +1,6 @@
-import {closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync} from 'node:fs'
+import {closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync} from 'node:fs'
 import path from 'node:path'
-import {asideName} from '../fs/atomic.js'
+import {asideName, replaceSync} from '../fs/atomic.js'
 import type {PublishedFile} from '../outputs/types.js'
 import type {PlannedCard} from './plan.js'
 
@@ -75,7 +75,7 @@ export class PlanCache {
       writeSync(fd, JSON.stringify(this.settings) + '\n')
       for (const source of [...this.next.keys()].sort()) writeSync(fd, (this.next.get(source) as string) + '\n')
       closeSync(fd)
-      renameSync(aside, this.file)
+      replaceSync(aside, this.file)
     } catch (error) {
       try {
         closeSync(fd)

@@ -82,7 +82,12 @@ export type StreamEventName = 'start' | 'answer' | 'done' | 'failed'
 const liveOwners = new Set<string>()
 
 class LiveStream {
-  readonly frames: Array<{name: StreamEventName; data: Record<string, unknown>; frame: string}> = []
+  /**
+   * Every event so far as SSE text, for subscribers that join late. Only the text is kept (a late joiner's event
+   * objects are parsed back from it): 50 streams keep ~10,000 of these alive, and every object that survives
+   * adds to the young-generation collections that pause all streams at once.
+   */
+  readonly frames: string[] = []
   readonly sinks = new Set<StreamSink>()
   readonly controller = new AbortController()
   readonly splitter = new BlockSplitter()
@@ -107,8 +112,7 @@ class LiveStream {
     const seq = ++this.seq
     const data = {seq, ...payload}
     const frame = 'id: ' + this.attempt + '-' + seq + '\nevent: ' + name + '\ndata: ' + JSON.stringify(data) + '\n\n'
-    const entry = {name, data, frame}
-    this.frames.push(entry)
+    this.frames.push(frame)
     for (const sink of this.sinks) sink.event(name, data, frame)
   }
 
@@ -374,7 +378,10 @@ export class AskEngine {
     const [attempt, seq] = parseEventId(lastEventId)
     const from = attempt === stream.attempt ? seq : 0
     if (stream.ended && from >= stream.frames.length) return false
-    for (const entry of stream.frames.slice(from)) sink.event(entry.name, entry.data, entry.frame)
+    for (const frame of stream.frames.slice(from)) {
+      const [, name, data] = /^id: [^\n]*\nevent: ([^\n]*)\ndata: ([^\n]*)\n\n$/.exec(frame) as RegExpExecArray
+      sink.event(name as StreamEventName, JSON.parse(data as string) as Record<string, unknown>, frame)
+    }
     if (stream.ended) {
       sink.end()
       return () => undefined

@@ -260,6 +260,7 @@ export async function startDevServer(config: Config, options: DevServerOptions =
         const started = performance.now()
         lastResult = await builder.run(undefined, takeCompiled())
         adoptFirstBuild()
+        if (process.env.TAGPRESS_DEBUG_TIMING) log.info('timing: first build ' + JSON.stringify({wall: Math.round(performance.now() - started), ...lastResult.stats.timings}))
         log.status(statusLine(lastResult, 'out/ written in ' + Math.round(performance.now() - started) + ' ms'))
       }
       // A short pause: a burst of saves becomes one build, and the next edit's page update is not slowed by it.
@@ -271,6 +272,7 @@ export async function startDevServer(config: Config, options: DevServerOptions =
         const full = [...next].some((source) => source === '.' || !source.toLowerCase().endsWith('.md'))
         lastResult = await builder.run(full ? undefined : [...next], takeCompiled(), closing)
         const what = lastResult.preempted ? 'site and datasets written in ' : 'out/ written in '
+        if (process.env.TAGPRESS_DEBUG_TIMING) log.info('timing: build ' + JSON.stringify({wall: Math.round(performance.now() - started), ...lastResult.stats.timings}))
         log.status(statusLine(lastResult, what + Math.round(performance.now() - started) + ' ms'))
       }
       building = undefined

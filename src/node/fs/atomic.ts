@@ -1,5 +1,5 @@
-import {mkdirSync, renameSync, rmSync, writeFileSync} from 'node:fs'
-import {mkdir, rename, rm, writeFile} from 'node:fs/promises'
+import {linkSync, mkdirSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdir, rename, rm, unlink, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 import {threadId} from 'node:worker_threads'
 
@@ -39,9 +39,34 @@ export function writeAtomicSync(file: string, data: string | Uint8Array): void {
       mkdirSync(path.dirname(file), {recursive: true})
       writeFileSync(aside, data)
     }
-    renameSync(aside, file)
+    replaceSync(aside, file)
   } catch (error) {
     rmSync(aside, {force: true})
     throw error
   }
+}
+
+/**
+ * Rename `aside` over `file` without waiting for the old file's blocks to be
+ * freed, which a plain rename does in the call (on ext4, ~55 ms for a 60 MB
+ * file: a dataset at 10,000 pages). The old file gets a second name first, so
+ * the rename only swaps names, and that name is unlinked on the thread pool.
+ * Readers see the old file or the new one, as with a plain rename.
+ */
+export function replaceSync(aside: string, file: string): void {
+  const old = asideName(file)
+  let linked = true
+  try {
+    linkSync(file, old)
+  } catch {
+    // No old file (or no hard links here): nothing to free.
+    linked = false
+  }
+  try {
+    renameSync(aside, file)
+  } catch (error) {
+    if (linked) rmSync(old, {force: true})
+    throw error
+  }
+  if (linked) void unlink(old).catch(() => undefined)
 }

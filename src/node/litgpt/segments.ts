@@ -1,7 +1,7 @@
 import {createHash, type Hash} from 'node:crypto'
-import {closeSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync} from 'node:fs'
+import {closeSync, fstatSync, mkdirSync, openSync, rmSync, statSync, writeSync} from 'node:fs'
 import path from 'node:path'
-import {asideName} from '../fs/atomic.js'
+import {asideName, replaceSync} from '../fs/atomic.js'
 import {copyRange} from '../fs/copy-range.js'
 
 /** One source's share of an output file: `[source, segment key, bytes, records]`. */
@@ -157,7 +157,7 @@ export class SegmentFileWriter {
   }
 
   commit(): void {
-    renameSync(this.aside, this.file)
+    replaceSync(this.aside, this.file)
   }
 
   abort(): void {

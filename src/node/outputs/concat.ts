@@ -1,7 +1,7 @@
 import {createHash, type Hash} from 'node:crypto'
-import {closeSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync} from 'node:fs'
+import {closeSync, fstatSync, mkdirSync, openSync, rmSync, statSync, writeSync} from 'node:fs'
 import path from 'node:path'
-import {asideName} from '../fs/atomic.js'
+import {asideName, replaceSync} from '../fs/atomic.js'
 import {copyRange} from '../fs/copy-range.js'
 
 /** What a concatenated output holds, per source file: enough to reuse bytes next time. */
@@ -128,7 +128,7 @@ class SegmentWriter {
     this.flushCopy()
     closeSync(this.fd)
     if (this.oldFd !== undefined) closeSync(this.oldFd)
-    renameSync(this.aside, this.target.file)
+    replaceSync(this.aside, this.target.file)
     return {segments: this.segments, bytes: this.bytes, records: this.records, sha256: this.hash.digest('hex')}
   }
 
