@@ -278,7 +278,7 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   // datasets should not wait for); a build that dies before only costs the next one a recompile of these files.
   try {
     if (write && theme) {
-      const written = await writeOutputs(config, previous, theme, cache, chosen, buildId, hashes, new Map(sources.map((stat) => [stat.source, stat.mtimeMs])), stats, progress, warnings, options.preempt)
+      const written = await writeOutputs(config, previous, theme, cache, chosen, buildId, hashes, new Map(sources.map((stat) => [stat.source, stat.mtimeMs])), stats, progress, warnings, options.preempt, compiled)
       const {published, state} = written
       preempted = written.preempted
       if (config.mongo.uri && !preempted) mongo = await syncMongo(config, published, stats.errors === 0, progress)
@@ -290,7 +290,9 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
       }
     }
   } finally {
-    cache.save()
+    // A stopped build of the dev server leaves the index to the next build (its worker keeps the cache in memory;
+    // should it die first, the next start only recompiles the files changed since).
+    if (!(preempted && memory)) cache.save()
   }
   const finished = performance.now()
   stats.timings.outputs = finished - compiled
@@ -346,16 +348,19 @@ async function writeOutputs(
   stats: BuildStats,
   progress: Progress,
   warnings: string[],
-  preempt: (() => boolean) | undefined
+  preempt: (() => boolean) | undefined,
+  /** When compiling ended: `prepare` is the time from there to the first output (link checks, page times). */
+  since: number
 ): Promise<{published: PublishedFile[]; state: BuildState; preempted: boolean}> {
   const times = sourceTimes(config.content, new Map(chosen.map((item) => [item.source, mtimes.get(item.source) ?? 0])))
   const pages: SitePage[] = chosen.map(({source, key, meta, frozen}) => ({source, key, meta, time: times.get(source) ?? 0, ...(frozen ? {frozen} : {})}))
-  let lap = performance.now()
+  let lap = since
   const time = (name: string): void => {
     const now = performance.now()
     stats.timings.steps[name] = Math.round(now - lap)
     lap = now
   }
+  time('prepare')
   // The datasets first: they are what a dev-server edit waits for on disk (its page is served from memory); the
   // site's search index after them (the same splice, a file as large as the datasets together at 10,000 pages).
   const searchParts = new Map<string, string>()
@@ -378,6 +383,27 @@ async function writeOutputs(
     )
   )
   time('datasets')
+  // Decks, LitGPT corpora, trees: each from the published files, each with its own state.
+  const published: PublishedFile[] = pages.map((page) => ({
+    source: page.source,
+    key: page.key,
+    meta: page.meta,
+    time: page.time,
+    detail: () => JSON.parse(cache.readParts(page.key).detail) as CompiledDetail,
+    parts: () => cache.readParts(page.key)
+  }))
+  if (preempt?.() && previous) {
+    // A newer edit waits (the dev server, which serves pages from memory): the datasets are current, the site and
+    // the rest stay the previous build's, as its state says, and the next build writes them.
+    stats.records = {blocks: concat.blocks?.records ?? 0, chapters: concat.chapters?.records ?? 0, qa: concat.qa?.records ?? 0}
+    const state: BuildState = {
+      ...previous,
+      concat: {...previous.concat, ...concat},
+      stopped: true,
+      result: {errors: 0, keptLastGood: 0, pages: stats.pages, records: stats.records, problems: []}
+    }
+    return {published, state, preempted: true}
+  }
   Object.assign(
     concat,
     writeConcat(
@@ -396,15 +422,6 @@ async function writeOutputs(
     outputs[file] = {records: state.records, bytes: state.bytes, sha256: state.sha256}
   }
 
-  // Decks, LitGPT corpora, trees: each from the published files, each with its own state.
-  const published: PublishedFile[] = pages.map((page) => ({
-    source: page.source,
-    key: page.key,
-    meta: page.meta,
-    time: page.time,
-    detail: () => JSON.parse(cache.readParts(page.key).detail) as CompiledDetail,
-    parts: () => cache.readParts(page.key)
-  }))
   const outputStates: Record<string, unknown> = {}
   let preempted = false
   for (const output of await buildOutputs()) {

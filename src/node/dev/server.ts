@@ -350,6 +350,8 @@ class BackgroundBuilder {
   private exited = false
   /** Raised while a build runs when a newer edit waits: the build stops after the site and datasets. */
   private readonly newer = new Int32Array(new SharedArrayBuffer(4))
+  /** When a newer edit first waited for the running build (debug timing). */
+  private hurriedAt = 0
 
   constructor(config: Config) {
     this.worker = new Worker(new URL('./build-worker.js', import.meta.url), {workerData: {config, newer: this.newer}})
@@ -366,6 +368,8 @@ class BackgroundBuilder {
     return new Promise((resolve, reject) => {
       const onMessage = (message: {ok: true; result: BuildResult} | {ok: false; error: string}): void => {
         this.worker.off('error', onError)
+        if (process.env.TAGPRESS_DEBUG_TIMING && this.hurriedAt) process.stderr.write('timing: the build ended ' + Math.round(performance.now() - this.hurriedAt) + ' ms after a newer edit\n')
+        this.hurriedAt = 0
         if (message.ok) resolve(message.result)
         else reject(new UserError(message.error))
       }
@@ -382,6 +386,7 @@ class BackgroundBuilder {
 
   /** A newer edit waits: let the running build stop once the site and the datasets are current. */
   hurry(): void {
+    this.hurriedAt ||= performance.now()
     Atomics.store(this.newer, 0, 1)
   }
 
