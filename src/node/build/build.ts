@@ -392,18 +392,16 @@ async function writeOutputs(
     detail: () => JSON.parse(cache.readParts(page.key).detail) as CompiledDetail,
     parts: () => cache.readParts(page.key)
   }))
-  if (preempt?.() && previous) {
-    // A newer edit waits (the dev server, which serves pages from memory): the datasets are current, the site and
-    // the rest stay the previous build's, as its state says, and the next build writes them.
-    stats.records = {blocks: concat.blocks?.records ?? 0, chapters: concat.chapters?.records ?? 0, qa: concat.qa?.records ?? 0}
-    const state: BuildState = {
-      ...previous,
-      concat: {...previous.concat, ...concat},
-      stopped: true,
-      result: {errors: 0, keptLastGood: 0, pages: stats.pages, records: stats.records, problems: []}
-    }
+  stats.records = {blocks: concat.blocks?.records ?? 0, chapters: concat.chapters?.records ?? 0, qa: concat.qa?.records ?? 0}
+  // A newer edit waits (the dev server, which serves pages from memory): once the datasets are current, the build
+  // may stop before the site or between its pages; the rest stays the previous build's, as the state says, and the
+  // next build writes it.
+  const stopped = (siteState?: SiteState): {published: PublishedFile[]; state: BuildState; preempted: boolean} => {
+    const result = {errors: 0, keptLastGood: 0, pages: stats.pages, records: stats.records, problems: []}
+    const state: BuildState = {...(previous as BuildState), concat: {...previous?.concat, ...concat}, ...(siteState ? {site: siteState} : {}), stopped: true, result}
     return {published, state, preempted: true}
   }
+  if (previous && preempt?.()) return stopped()
   Object.assign(
     concat,
     writeConcat(
@@ -411,8 +409,12 @@ async function writeOutputs(
       chosen.map(({source, key}) => ({source, key, include: () => true, parts: () => ({search: searchParts.get(key) ?? cache.readParts(key).search})}))
     )
   )
-  const site = await writeSite(config, pages, cache, theme, previous?.site, progress)
+  const site = await writeSite(config, pages, cache, theme, previous?.site, progress, preempt)
   time('site')
+  if (site.stopped) {
+    stats.pagesWritten = site.written
+    return stopped(site.state)
+  }
 
   const outputs: Record<string, unknown> = {
     site: {pages: site.pages, sha256: site.sha256}

@@ -38,6 +38,8 @@ export interface SiteResult {
   /** The navigation the pages were rendered with (the generated pages use it too). */
   nav: SiteNav
   assets: PageModel['assets']
+  /** Stopped between pages (`stopping`): only `state` and `written` mean anything. */
+  stopped?: true
 }
 
 export const searchIndexName = 'search-index.jsonl'
@@ -54,7 +56,9 @@ export async function writeSite(
   cache: BuildCache,
   theme: Theme,
   previous: SiteState | undefined,
-  progress: Progress
+  progress: Progress,
+  /** A newer edit waits (the dev server): stop between pages; the state then says which pages are whose. */
+  stopping?: () => boolean
 ): Promise<SiteResult> {
   const siteDir = path.join(config.out, 'site')
   const base = config.site.base
@@ -73,6 +77,11 @@ export async function writeSite(
     const old = previous?.pages[pagePath]
     if (old && (old[0] === layoutKey || page.frozen)) {
       state.pages[pagePath] = old
+    } else if (previous && stopping?.()) {
+      // The pages written so far are this build's, the rest still the previous build's (as are the other files).
+      progress.done()
+      const pages = {...previous.pages, ...state.pages}
+      return {state: {pages, files: [...new Set([...previous.files, ...state.files])].sort()}, written, pages: Object.keys(pages).length, sha256: '', nav, assets, stopped: true}
     } else {
       const parts = cache.readParts(page.key)
       const html = renderPage(pageModel(config, page, nav, parts.html, JSON.parse(parts.detail) as CompiledDetail, assets))
