@@ -13,7 +13,7 @@ import {decodeEntities, escapeHtml, htmlToText, rewriteCardHtml, stripHtml} from
 import {fieldChecksum, guidFor, idFromName} from '../src/node/anki/ids.js'
 import {cardsTsv, tsvCell, tsvHeader} from '../src/node/anki/lists.js'
 import {fieldNames, notetypeHash, notetypeId, notetypeJson, notetypeVersion} from '../src/node/anki/notetype.js'
-import {ankiOutput, rewordings, type AnkiState} from '../src/node/anki/output.js'
+import {ankiOutput, rewordings, type Questions} from '../src/node/anki/output.js'
 import {ankiTag, deckComponent, fileSafe, fillInstruction, guidOf, mediaName, packageOf, planFile, tagsOf, unifyDeckCase, type PlannedCard} from '../src/node/anki/plan.js'
 import {readDeck, type DeckRecord} from '../src/node/anki/reader.js'
 import {cardCss} from '../src/node/anki/style.js'
@@ -258,8 +258,8 @@ describe('planning cards from compiled files', () => {
   })
 
   test('a reworded question is reported with its place and an id to use', () => {
-    const before: AnkiState['questions'] = {'a.md': {key: 'k1', entries: [['g1', 'a/b#1', 'Old text?', 3], ['g2', 'a/b#2', 'Kept?', 5], ['g3', 'a/b#3', 'Deleted?', 7]]}}
-    const after: AnkiState['questions'] = {'a.md': {key: 'k2', entries: [['g4', 'a/b#1', 'New text here?', 3], ['g2', 'a/b#2', 'Kept?', 5]]}}
+    const before: Questions = {'a.md': {key: 'k1', entries: [['g1', 'a/b#1', 'Old text?', 3], ['g2', 'a/b#2', 'Kept?', 5], ['g3', 'a/b#3', 'Deleted?', 7]]}}
+    const after: Questions = {'a.md': {key: 'k2', entries: [['g4', 'a/b#1', 'New text here?', 3], ['g2', 'a/b#2', 'Kept?', 5]]}}
     const messages = rewordings(before, after, (source) => 'content/' + source)
     expect(messages).toEqual([expect.stringMatching(/^content\/a\.md:3: the question "New text here\?" took the place of "Old text\?" with a new identity: .*\[\/Q#new-text-here\]…\[Q\/\]/)])
     expect(rewordings(before, {'a.md': {...after['a.md']!, key: 'k1'}})).toEqual([])

@@ -32,11 +32,17 @@ interface WrittenFile extends OutputFile {
 
 /** What the previous build wrote, handed back as `context.previous`. */
 export interface AnkiState {
-  version: 1
+  version: 2
   files: Record<string, WrittenFile>
-  /** Per source: its cache key and its questions `[guid, slot, question, line]`, to notice reworded questions. */
-  questions: Record<string, {key: string; entries: Array<[string, string, string, number]>}>
+  /**
+   * Per source: its cache key and its questions `[guid, slot, question, line]`, to notice reworded questions.
+   * Megabytes at 10,000 files: kept in `.tagpress/anki-questions.json`, and only its digest in the build's state,
+   * which every build (a stopped one too) writes again.
+   */
+  questions: {digest: string}
 }
+
+export type Questions = Record<string, {key: string; entries: Array<[string, string, string, number]>}>
 
 let codeHash: string | undefined
 
@@ -52,7 +58,23 @@ function ownCode(): string {
 
 function readState(previous: unknown): AnkiState | undefined {
   const state = previous as AnkiState | undefined
-  return state && state.version === 1 && state.files && state.questions ? state : undefined
+  return state && state.version === 2 && state.files && typeof state.questions?.digest === 'string' ? state : undefined
+}
+
+const questionsFile = 'anki-questions.json'
+
+/** The previous build's questions, if the file is the one its state names (else no rewording warnings, nothing else). */
+function readQuestions(stateDir: string, state: AnkiState): Questions | undefined {
+  try {
+    const text = readFileSync(path.join(stateDir, questionsFile), 'utf8')
+    return digestOf(text) === state.questions.digest ? (JSON.parse(text) as Questions) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function digestOf(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 32)
 }
 
 async function writeAnki(context: OutputContext): Promise<OutputResult> {
@@ -118,14 +140,15 @@ async function writeAnki(context: OutputContext): Promise<OutputResult> {
     else byPackage.set(card.package, [card])
   }
 
-  const questions: AnkiState['questions'] = {}
+  const questions: Questions = {}
   const keys = new Map(files.map((file) => [file.source, file.key]))
   for (const card of cards) {
     const entry = (questions[card.source] ??= {key: keys.get(card.source) as string, entries: []})
     entry.entries.push([card.guid, card.slot, card.question.slice(0, 80), card.line])
   }
   const where = (source: string) => path.relative(process.cwd(), path.join(config.content, source)) || source
-  if (previous) for (const message of rewordings(previous.questions, questions, where)) context.warn(message)
+  const before = previous && readQuestions(context.stateDir, previous)
+  if (before) for (const message of rewordings(before, questions, where)) context.warn(message)
 
   const written: Record<string, WrittenFile> = {}
   let savedAny = false
@@ -154,7 +177,9 @@ async function writeAnki(context: OutputContext): Promise<OutputResult> {
   }
 
   const ordered = Object.keys(written).sort().map((file) => written[file] as WrittenFile)
-  return {files: ordered.map(publicFile), state: {version: 1, files: Object.fromEntries(ordered.map((file) => [file.path, file])), questions}}
+  const questionsText = JSON.stringify(questions)
+  writeAtomicSync(path.join(context.stateDir, questionsFile), questionsText)
+  return {files: ordered.map(publicFile), state: {version: 2, files: Object.fromEntries(ordered.map((file) => [file.path, file])), questions: {digest: digestOf(questionsText)}}}
 }
 
 function publicFile(file: WrittenFile): OutputFile {
@@ -194,7 +219,7 @@ function loadMedia(out: string, cards: readonly PlannedCard[], warn: (message: s
  * (same section, same number): a reworded question without an explicit id.
  * Anki will add it as a new card; the old card stays with the review history.
  */
-export function rewordings(before: AnkiState['questions'], after: AnkiState['questions'], where: (source: string) => string = (source) => source): string[] {
+export function rewordings(before: Questions, after: Questions, where: (source: string) => string = (source) => source): string[] {
   const now = new Set<string>()
   for (const entry of Object.values(after)) for (const [guid] of entry.entries) now.add(guid)
   const then = new Set<string>()

@@ -1,5 +1,5 @@
-import {createHash, type Hash} from 'node:crypto'
-import {closeSync, fstatSync, mkdirSync, openSync, rmSync, statSync, writeSync} from 'node:fs'
+import {createHash} from 'node:crypto'
+import {closeSync, fstatSync, mkdirSync, openSync, readSync, rmSync, statSync, writeSync} from 'node:fs'
 import path from 'node:path'
 import {asideName, replaceSync} from '../fs/atomic.js'
 import {copyRange} from '../fs/copy-range.js'
@@ -34,7 +34,7 @@ const chunkSize = 1 << 20
  * Write several concatenated outputs in one pass over the sources. A segment
  * whose source and key are unchanged is copied from the previous file (runs
  * of them in one read), so a one-file edit costs a copy, not a rebuild; each
- * file is written aside, hashed as it is written, and renamed into place.
+ * file is written aside and renamed into place, then hashed.
  */
 export function writeConcat(targets: ConcatTarget[], sources: readonly ConcatSource[]): Record<string, ConcatState> {
   const result: Record<string, ConcatState> = {}
@@ -59,6 +59,9 @@ export function writeConcat(targets: ConcatTarget[], sources: readonly ConcatSou
         }
       }
     }
+    // Every file in place first, then hashed from the disk (the page cache): a dev-server edit waits for the
+    // renames, not for the SHA-256 of ~100 MB that only the manifest needs.
+    for (const writer of writers) writer.commit()
     for (const writer of writers) result[writer.target.name] = writer.finish()
     return result
   } catch (error) {
@@ -83,7 +86,7 @@ function unchanged(target: ConcatTarget, sources: readonly ConcatSource[]): bool
 class SegmentWriter {
   private readonly aside: string
   private readonly fd: number
-  private readonly hash: Hash = createHash('sha256')
+  private committed = false
   private readonly segments: Array<[string, string, number, number]> = []
   private readonly old = new Map<string, {key: string; offset: number; bytes: number; records: number}>()
   private oldFd: number | undefined
@@ -124,15 +127,29 @@ class SegmentWriter {
     this.records += records
   }
 
-  finish(): ConcatState {
+  /** Close the file and rename it into place. */
+  commit(): void {
     this.flushCopy()
     closeSync(this.fd)
     if (this.oldFd !== undefined) closeSync(this.oldFd)
     replaceSync(this.aside, this.target.file)
-    return {segments: this.segments, bytes: this.bytes, records: this.records, sha256: this.hash.digest('hex')}
+    this.committed = true
+  }
+
+  /** The state of the file in place, hashed as it is on the disk. */
+  finish(): ConcatState {
+    const hash = createHash('sha256')
+    const fd = openSync(this.target.file, 'r')
+    try {
+      for (let position = 0, read; (read = readSync(fd, this.buffer, 0, this.buffer.length, position)) > 0; position += read) hash.update(this.buffer.subarray(0, read))
+    } finally {
+      closeSync(fd)
+    }
+    return {segments: this.segments, bytes: this.bytes, records: this.records, sha256: hash.digest('hex')}
   }
 
   abort(): void {
+    if (this.committed) return
     try {
       closeSync(this.fd)
       if (this.oldFd !== undefined) closeSync(this.oldFd)
@@ -172,7 +189,6 @@ class SegmentWriter {
 
   private write(data: Buffer, length: number): void {
     const view = length === data.length ? data : data.subarray(0, length)
-    this.hash.update(view)
     let written = 0
     while (written < length) written += writeSync(this.fd, view, written, length - written)
   }

@@ -75,13 +75,16 @@ export async function writeSite(
     const pagePath = meta.fileId + '.html'
     const layoutKey = hash([page.key, nav.key(meta.fileId), page.time, siteKey].join('\0'))
     const old = previous?.pages[pagePath]
-    if (old && (old[0] === layoutKey || page.frozen)) {
-      state.pages[pagePath] = old
-    } else if (previous && stopping?.()) {
+    const reused = old !== undefined && (old[0] === layoutKey || page.frozen === true)
+    // Asked before each page to render, and every 500 pages (an edit renders few of 10,000, but hashes them all).
+    if (previous && (!reused || done % 500 === 499) && stopping?.()) {
       // The pages written so far are this build's, the rest still the previous build's (as are the other files).
       progress.done()
       const pages = {...previous.pages, ...state.pages}
       return {state: {pages, files: [...new Set([...previous.files, ...state.files])].sort()}, written, pages: Object.keys(pages).length, sha256: '', nav, assets, stopped: true}
+    }
+    if (reused) {
+      state.pages[pagePath] = old
     } else {
       const parts = cache.readParts(page.key)
       const html = renderPage(pageModel(config, page, nav, parts.html, JSON.parse(parts.detail) as CompiledDetail, assets))
