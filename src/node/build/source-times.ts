@@ -12,18 +12,25 @@ export function sourceTimes(contentDir: string, sources: ReadonlyMap<string, num
   const floor = Number(env.SOURCE_DATE_EPOCH) || 0
   const committed = new Map<string, number>()
   const dirty = new Set<string>()
-  const top = gitTop(contentDir)
-  if (top) {
+  const repo = gitRepo(contentDir)
+  if (repo) {
+    const {top, head} = repo
     const prefix = path.relative(top, contentDir).split(path.sep).join('/')
     const strip = (file: string) => (prefix ? file.slice(prefix.length + 1) : file)
-    const log = git(top, ['log', '--format=%x00%ct', '--name-only', '--no-renames', '--', prefix || '.'])
-    let time = 0
-    for (const line of log.split('\n')) {
-      if (line.startsWith('\0')) time = Number(line.slice(1))
-      else if (line !== '') {
-        const file = strip(line)
-        if (!committed.has(file)) committed.set(file, time)
+    // The history only changes with HEAD: a long-lived process (the dev server's builds) reads it once per commit.
+    const known = lastLog?.contentDir === contentDir && lastLog.head === head ? lastLog.committed : undefined
+    if (known) for (const [file, time] of known) committed.set(file, time)
+    else {
+      const log = head ? git(top, ['log', '--format=%x00%ct', '--name-only', '--no-renames', '--', prefix || '.']) : ''
+      let time = 0
+      for (const line of log.split('\n')) {
+        if (line.startsWith('\0')) time = Number(line.slice(1))
+        else if (line !== '') {
+          const file = strip(line)
+          if (!committed.has(file)) committed.set(file, time)
+        }
       }
+      lastLog = {contentDir, head, committed: new Map(committed)}
     }
     const status = git(top, ['status', '--porcelain', '-z', '--untracked-files=all', '--', prefix || '.'])
     for (const entry of status.split('\0')) if (entry.length > 3) dirty.add(strip(entry.slice(3)))
@@ -38,12 +45,19 @@ export function sourceTimes(contentDir: string, sources: ReadonlyMap<string, num
   return times
 }
 
-function gitTop(dir: string): string | undefined {
-  try {
-    return git(dir, ['rev-parse', '--show-toplevel']).trim() || undefined
-  } catch {
-    return undefined
+let lastLog: {contentDir: string; head: string; committed: Map<string, number>} | undefined
+
+/** The work tree's top folder and its HEAD commit (`''` before the first commit); undefined outside git. */
+function gitRepo(dir: string): {top: string; head: string} | undefined {
+  for (const args of [['rev-parse', '--show-toplevel', 'HEAD'], ['rev-parse', '--show-toplevel']]) {
+    try {
+      const [top, head] = git(dir, args).trim().split('\n')
+      return top ? {top, head: head ?? ''} : undefined
+    } catch {
+      // Outside git, or no commit yet (then the second form answers).
+    }
   }
+  return undefined
 }
 
 function git(cwd: string, args: string[]): string {

@@ -173,6 +173,8 @@ export async function startDevServer(config: Config, options: DevServerOptions =
 
   const onBatch = (batch: ChangeBatch): void => {
     edited = true
+    // A build running now is out of date: it may stop once its datasets are written while this edit compiles.
+    if (building) builder.hurry()
     work = work.then(() => applyBatch(batch)).catch((error: Error) => log.error('tagpress dev: ' + (error.stack ?? error.message)))
   }
 
@@ -265,13 +267,16 @@ export async function startDevServer(config: Config, options: DevServerOptions =
       }
       // A short pause: a burst of saves becomes one build, and the next edit's page update is not slowed by it.
       if (pendingBuild) await new Promise((resolve) => setTimeout(resolve, 80))
-      while (pendingBuild) {
-        const next = pendingBuild
+      for (;;) {
+        // Edits still compiling join this round (the build they hurried has just stopped for them).
+        await work
+        if (!pendingBuild) break
+        const next: Set<string> = pendingBuild
         pendingBuild = undefined
         const started = performance.now()
         const full = [...next].some((source) => source === '.' || !source.toLowerCase().endsWith('.md'))
         lastResult = await builder.run(full ? undefined : [...next], takeCompiled(), closing)
-        const what = lastResult.preempted ? 'site and datasets written in ' : 'out/ written in '
+        const what = lastResult.preempted ? 'datasets written in ' : 'out/ written in '
         if (process.env.TAGPRESS_DEBUG_TIMING) log.info('timing: build ' + JSON.stringify({wall: Math.round(performance.now() - started), ...lastResult.stats.timings}))
         log.status(statusLine(lastResult, what + Math.round(performance.now() - started) + ' ms'))
       }

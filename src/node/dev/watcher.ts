@@ -1,3 +1,4 @@
+import {statSync} from 'node:fs'
 import path from 'node:path'
 import {watch, type FSWatcher} from 'chokidar'
 
@@ -26,13 +27,29 @@ export function watchPaths(
     ignoreInitial: true,
     ignored: (file) => path.basename(file).startsWith('.') && path.basename(file) !== '.' || file.includes(path.sep + 'node_modules' + path.sep)
   })
+  // chokidar drops a file's change events for 50 ms after one it reported: a save that soon after the last one
+  // (a formatter's rewrite, quick saves) would be lost. Files just reported are looked at again once that is over.
+  const signatures = new Map<string, string>()
+  let recheck: NodeJS.Timeout | undefined
   const flush = (): void => {
     timer = undefined
     const done = batch
     batch = new Map()
-    if (done.size > 0) onBatch(done)
+    if (done.size === 0) return
+    for (const [file, kind] of done) if (kind === 'add' || kind === 'change') signatures.set(file, signature(file))
+    if (signatures.size > 0) {
+      if (recheck) clearTimeout(recheck)
+      recheck = setTimeout(lookAgain, recheckMs)
+    }
+    onBatch(done)
   }
-  watcher.on('all', (event, file) => {
+  const lookAgain = (): void => {
+    recheck = undefined
+    const looked = [...signatures]
+    signatures.clear()
+    for (const [file, before] of looked) if (before !== '' && signature(file) !== before) note('change', file)
+  }
+  const note = (event: string, file: string): void => {
     if (!['add', 'change', 'unlink', 'addDir', 'unlinkDir'].includes(event)) return
     if (batch.size === 0) first = Date.now()
     // An unlink followed by an add (rename-over) is a change.
@@ -40,13 +57,24 @@ export function watchPaths(
     batch.set(file, previous === 'unlink' && event === 'add' ? 'change' : (event as ChangeKind))
     if (timer) clearTimeout(timer)
     timer = setTimeout(flush, Date.now() - first >= maxWait ? 0 : quiet)
-  })
+  }
+  watcher.on('all', note)
   const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()))
   return {
     ready,
     close: async () => {
       if (timer) clearTimeout(timer)
+      if (recheck) clearTimeout(recheck)
       await watcher.close()
     }
   }
+}
+
+/** Longer than chokidar's 50 ms window in which it drops a path's further change events. */
+const recheckMs = 60
+
+/** What tells one save of a file from the next (`''` once it is gone: its deletion is chokidar's to report). */
+function signature(file: string): string {
+  const stat = statSync(file, {throwIfNoEntry: false})
+  return stat ? stat.ino + ':' + stat.size + ':' + stat.mtimeMs : ''
 }
