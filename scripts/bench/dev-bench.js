@@ -44,7 +44,7 @@ export async function startServer(command, args, cwd, readyPattern) {
   child.on('exit', (code, signal) => {
     if ((code !== null && code !== 0 && code !== 143) || process.env.BENCH_DEBUG) console.error('server exited ' + code + (signal ? ' (' + signal + ')' : '') + ':\n' + output.slice(-4000))
   })
-  return {child, url, started}
+  return {child, url, started, output: () => output}
 }
 
 function rssKB(pid) {
@@ -62,7 +62,13 @@ export async function measureEdits(page, file, count, marker) {
       const waiting = page.waitForFunction((text) => document.querySelector('main')?.textContent?.includes(text), token, {timeout: 30_000, polling: 'raf'})
       const saved = performance.now()
       writeFileSync(file, original + `\nEdit ${token}.\n`)
-      await waiting
+      try {
+        await waiting
+      } catch (error) {
+        // Which edit never showed, and what the page shows instead: a lost edit is a bug, not a slow one.
+        const shown = await page.evaluate(() => document.querySelector('main')?.textContent?.match(/Edit \S+/g)?.join(' ') ?? '(no edit shown)').catch(() => '(page gone)')
+        throw new Error(`edit ${edit} of ${count} (${marker}) never showed in the page within 30 s; it shows: ${shown}`, {cause: error})
+      }
       latencies.push(performance.now() - saved)
     }
   } finally {
@@ -77,7 +83,7 @@ export async function benchDev({sizes, edits = 20, leakEdits = 500}) {
   try {
     for (const size of sizes) {
       const dir = corpusDir(size)
-      const {child, url, started} = await startServer(process.execPath, [cli, 'dev', '--port', '0'], dir, /ready at (http:\/\/\S+)/)
+      const {child, url, started, output} = await startServer(process.execPath, [cli, 'dev', '--port', '0'], dir, /ready at (http:\/\/\S+)/)
       try {
         const pagePath = 'part-3/chapter-4/' + readdirSync(path.join(dir, 'content', 'part-3', 'chapter-4')).filter((name) => name.endsWith('.md')).sort()[0]
         const page = await (await browser.newContext()).newPage()
@@ -123,6 +129,10 @@ export async function benchDev({sizes, edits = 20, leakEdits = 500}) {
         }
         rows.push({size, startup, latency: median(latencies), datasets: median(datasetTimes), leak})
         await page.context().close()
+      } catch (error) {
+        // What the server said (with TAGPRESS_DEBUG_TIMING=1: every change it saw and compiled).
+        console.error('tagpress dev output, last 6000 characters:\n' + output().slice(-6000))
+        throw error
       } finally {
         child.kill('SIGTERM')
       }

@@ -146,6 +146,7 @@ export async function startDevServer(config: Config, options: DevServerOptions =
     // Pages of files deleted while the server was down.
     for (const source of site.sources()) if (!known[source] && !compiledHere.has(source)) changed = site.remove(source) || changed
     if (changed) send('tagpress:invalidate', {})
+    if (process.env.TAGPRESS_DEBUG_TIMING) log.info('timing: first build adopted, ' + (changed ? 'pages invalidated' : 'nothing to show'))
   }
 
   /** `''` → `index`, `guide/` → `guide/index`, `guide/intro(.html)` → `guide/intro`; theme files are not pages. */
@@ -213,12 +214,14 @@ export async function startDevServer(config: Config, options: DevServerOptions =
       const fileId = compiled.meta.fileId
       const html = site.render(fileId)
       if (html) send('tagpress:page', {path: base + fileId + '.html', html})
+      if (process.env.TAGPRESS_DEBUG_TIMING) log.info(`timing: ${source} ${html ? 'pushed (' + html.length + ' bytes)' : 'NOT pushed: no page'} at ${Date.now()}`)
       reportErrors(source)
     }
     if (restart) {
       log.info('tagpress dev: the config changed; restart `tagpress dev` to apply it')
     }
     if (navChanged) send('tagpress:invalidate', {})
+    if (navChanged && process.env.TAGPRESS_DEBUG_TIMING) log.info('timing: navigation changed, pages invalidated')
     if (changedSources.size > 0) {
       log.status(statusLine(lastResult, 'updated ' + changedSources.size + ' file' + (changedSources.size === 1 ? '' : 's') + ' in ' + Math.round(performance.now() - started) + ' ms'))
       scheduleBuild(changedSources)
