@@ -69,9 +69,15 @@ async function loadStandin() {
   const {transformWithOxc} = await import('vite')
   const file = path.join(repo, 'test', 'helpers', 'ollama-standin.ts')
   const {code} = await transformWithOxc(readFileSync(file, 'utf8'), file, {lang: 'ts'})
-  const out = path.join(mkdtempSync(path.join(tmpdir(), 'tagpress-ask-bench-')), 'ollama-standin.mjs')
+  const dir = mkdtempSync(path.join(tmpdir(), 'tagpress-ask-bench-'))
+  const out = path.join(dir, 'ollama-standin.mjs')
   writeFileSync(out, code)
-  return import(pathToFileURL(out).href)
+  try {
+    return await import(pathToFileURL(out).href)
+  } finally {
+    // Loaded: the file is no longer needed.
+    rmSync(dir, {recursive: true, force: true})
+  }
 }
 
 function post(url, body) {
