@@ -146,7 +146,7 @@ export async function startDevServer(config: Config, options: DevServerOptions =
     // Pages of files deleted while the server was down.
     for (const source of site.sources()) if (!known[source] && !compiledHere.has(source)) changed = site.remove(source) || changed
     if (changed) send('tagpress:invalidate', {})
-    if (process.env.TAGPRESS_DEBUG_TIMING) log.info('timing: first build adopted, ' + (changed ? 'pages invalidated' : 'nothing to show'))
+    debug?.('first build adopted, ' + (changed ? 'pages invalidated' : 'nothing to show'))
   }
 
   /** `''` → `index`, `guide/` → `guide/index`, `guide/intro(.html)` → `guide/intro`; theme files are not pages. */
@@ -205,7 +205,7 @@ export async function startDevServer(config: Config, options: DevServerOptions =
       const compiled = await compileSource(config, memory, source)
       compiledHere.add(source)
       if (compiled) compiledForBuild.push([compiled.key, compiled.meta])
-      if (process.env.TAGPRESS_DEBUG_TIMING) log.info(`timing: event ${(Date.now() - statSync(file).mtimeMs).toFixed(0)} ms after the save, compile ${(performance.now() - compileStarted).toFixed(0)} ms, key ${compiled?.key}, messages ${JSON.stringify(compiled?.meta.messages.map((m) => m.reason))}`)
+      debug?.(`event ${(Date.now() - statSync(file).mtimeMs).toFixed(0)} ms after the save, compile ${(performance.now() - compileStarted).toFixed(0)} ms, key ${compiled?.key}, messages ${JSON.stringify(compiled?.meta.messages.map((m) => m.reason))}`)
       if (!compiled) {
         navChanged = site.remove(source) || navChanged
         continue
@@ -214,14 +214,14 @@ export async function startDevServer(config: Config, options: DevServerOptions =
       const fileId = compiled.meta.fileId
       const html = site.render(fileId)
       if (html) send('tagpress:page', {path: base + fileId + '.html', html})
-      if (process.env.TAGPRESS_DEBUG_TIMING) log.info(`timing: ${source} ${html ? 'pushed (' + html.length + ' bytes)' : 'NOT pushed: no page'} at ${Date.now()}`)
+      debug?.(`${source} ${html ? 'pushed (' + html.length + ' bytes)' : 'NOT pushed: no page'} at ${Date.now()}`)
       reportErrors(source)
     }
     if (restart) {
       log.info('tagpress dev: the config changed; restart `tagpress dev` to apply it')
     }
     if (navChanged) send('tagpress:invalidate', {})
-    if (navChanged && process.env.TAGPRESS_DEBUG_TIMING) log.info('timing: navigation changed, pages invalidated')
+    if (navChanged) debug?.('navigation changed, pages invalidated')
     if (changedSources.size > 0) {
       log.status(statusLine(lastResult, 'updated ' + changedSources.size + ' file' + (changedSources.size === 1 ? '' : 's') + ' in ' + Math.round(performance.now() - started) + ' ms'))
       scheduleBuild(changedSources)
@@ -265,7 +265,7 @@ export async function startDevServer(config: Config, options: DevServerOptions =
         const started = performance.now()
         lastResult = await builder.run(undefined, takeCompiled())
         adoptFirstBuild()
-        if (process.env.TAGPRESS_DEBUG_TIMING) log.info('timing: first build ' + JSON.stringify({wall: Math.round(performance.now() - started), ...lastResult.stats.timings}))
+        debug?.('first build ' + buildTimings(lastResult, started))
         log.status(statusLine(lastResult, 'out/ written in ' + Math.round(performance.now() - started) + ' ms'))
       }
       // A short pause: a burst of saves becomes one build, and the next edit's page update is not slowed by it.
@@ -280,7 +280,7 @@ export async function startDevServer(config: Config, options: DevServerOptions =
         const full = [...next].some((source) => source === '.' || !source.toLowerCase().endsWith('.md'))
         lastResult = await builder.run(full ? undefined : [...next], takeCompiled(), closing)
         const what = lastResult.preempted ? 'datasets written in ' : 'out/ written in '
-        if (process.env.TAGPRESS_DEBUG_TIMING) log.info('timing: build ' + JSON.stringify({wall: Math.round(performance.now() - started), ...lastResult.stats.timings}))
+        debug?.('build ' + buildTimings(lastResult, started))
         log.status(statusLine(lastResult, what + Math.round(performance.now() - started) + ' ms'))
       }
       building = undefined
@@ -335,6 +335,13 @@ export async function startDevServer(config: Config, options: DevServerOptions =
   }
 }
 
+/** `TAGPRESS_DEBUG_TIMING=1`: what the server saw, compiled, pushed and built, and when (stderr). */
+const debug = process.env.TAGPRESS_DEBUG_TIMING ? (text: string): void => void process.stderr.write('timing: ' + text + '\n') : undefined
+
+function buildTimings(result: BuildResult, started: number): string {
+  return JSON.stringify({wall: Math.round(performance.now() - started), ...result.stats.timings})
+}
+
 function statusLine(result: BuildResult | undefined, what: string): string {
   if (!result) return 'building out/ · ' + what
   const {stats} = result
@@ -358,7 +365,7 @@ class BackgroundBuilder {
   private exited = false
   /** Raised while a build runs when a newer edit waits: the build stops after the site and datasets. */
   private readonly newer = new Int32Array(new SharedArrayBuffer(4))
-  /** When a newer edit first waited for the running build (debug timing). */
+  /** When a newer edit first waited for the running build (for `debug`). */
   private hurriedAt = 0
 
   constructor(config: Config) {
@@ -376,7 +383,7 @@ class BackgroundBuilder {
     return new Promise((resolve, reject) => {
       const onMessage = (message: {ok: true; result: BuildResult} | {ok: false; error: string}): void => {
         this.worker.off('error', onError)
-        if (process.env.TAGPRESS_DEBUG_TIMING && this.hurriedAt) process.stderr.write('timing: the build ended ' + Math.round(performance.now() - this.hurriedAt) + ' ms after a newer edit\n')
+        if (this.hurriedAt) debug?.('the build ended ' + Math.round(performance.now() - this.hurriedAt) + ' ms after a newer edit')
         this.hurriedAt = 0
         if (message.ok) resolve(message.result)
         else reject(new UserError(message.error))
