@@ -12,10 +12,12 @@ let stale = false
 let applied = 0
 
 if (import.meta.hot) {
-  import.meta.hot.on('tagpress:page', (data: {path: string; html: string}) => {
+  // The whole page, or (when the sidebar did not change) its main column, outline and title.
+  import.meta.hot.on('tagpress:page', (data: {path: string; html?: string; update?: PageUpdate}) => {
     if (!samePage(data.path)) return
     applied++
-    swap(data.html)
+    if (data.update) patch(data.update)
+    else if (data.html !== undefined) swap(data.html)
   })
   import.meta.hot.on('tagpress:invalidate', () => {
     if (document.visibilityState === 'visible') void refresh()
@@ -55,22 +57,51 @@ async function refresh(): Promise<void> {
   }
 }
 
-/** Replace what a page update changes, in place; everything else (scroll, open dialogs, focus) stays. */
+/** The server's `PageUpdate` (src/node/site/layout.ts). */
+interface PageUpdate {
+  main: string
+  aside: string
+  title: string
+}
+
+/** Replace a whole page's changing parts, in place; everything else (scroll, open dialogs, focus) stays. */
 function swap(html: string): void {
   const next = new DOMParser().parseFromString(html, 'text/html')
   const x = scrollX
   const y = scrollY
   replaceInner('#tp-main', next)
   replaceInner('nav.tp-nav', next)
-  const aside = document.querySelector('.tp-aside')
-  const nextAside = next.querySelector('.tp-aside')
-  if (aside && nextAside) aside.replaceWith(nextAside)
-  else if (aside) aside.remove()
-  else if (nextAside) document.querySelector('#tp-main')?.after(nextAside)
+  replaceAside(next.querySelector('.tp-aside'))
   const layout = document.querySelector('.tp-layout')
   const nextLayout = next.querySelector('.tp-layout')
   if (layout && nextLayout) layout.className = nextLayout.className
   document.title = next.title
+  updated(x, y)
+}
+
+/** The same for an update without the sidebar: only the fragments that changed are parsed. */
+function patch(update: PageUpdate): void {
+  const x = scrollX
+  const y = scrollY
+  const main = document.querySelector('#tp-main')
+  if (main) main.innerHTML = update.main
+  const template = document.createElement('template')
+  template.innerHTML = update.aside
+  replaceAside(template.content.querySelector('.tp-aside'))
+  document.querySelector('.tp-layout')?.classList.toggle('tp-has-toc', update.aside !== '')
+  document.title = update.title
+  updated(x, y)
+}
+
+function replaceAside(nextAside: Element | null): void {
+  const aside = document.querySelector('.tp-aside')
+  if (aside && nextAside) aside.replaceWith(nextAside)
+  else if (aside) aside.remove()
+  else if (nextAside) document.querySelector('#tp-main')?.after(nextAside)
+}
+
+/** After new content: code blocks and the outline's scroll spy set up again, the reader's scroll position kept. */
+function updated(x: number, y: number): void {
   initCode()
   initToc()
   scrollTo(x, y)

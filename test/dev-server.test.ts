@@ -42,7 +42,11 @@ describe.runIf(run)('tagpress dev', () => {
       const deadline = Date.now() + 20_000
       let actual: string[] = []
       while (Date.now() < deadline) {
-        actual = datasets.map((name) => readFileSync(path.join(project.dir, 'out', 'datasets', name), 'utf8'))
+        // A dataset the first build (in the background) has not written yet reads as missing, not as an error.
+        actual = datasets.map((name) => {
+          const file = path.join(project.dir, 'out', 'datasets', name)
+          return existsSync(file) ? readFileSync(file, 'utf8') : '(not written yet)'
+        })
         if (actual.every((text, index) => text === expected[index])) return
         await new Promise((resolve) => setTimeout(resolve, 100))
       }
@@ -75,6 +79,30 @@ describe.runIf(run)('tagpress dev', () => {
     await page.waitForFunction(() => document.querySelector('[data-tp-records]')?.textContent?.includes('3 Q/A pairs'), undefined, {timeout: 10_000})
     project.write('guide/intro.md', source)
     await page.waitForFunction(() => document.querySelector('[data-tp-records]')?.textContent?.includes('2 Q/A pairs'), undefined, {timeout: 10_000})
+    await datasetsMatchFreshBuild()
+  })
+
+  it('updates the outline in place, and the sidebar and title too when the title changes', async () => {
+    project.write('guide/outline.md', '# Outline page\n\n## First part\n\nText.\n\n## Second part\n\nMore text.\n')
+    await page.goto(dev.url + 'guide/intro.html')
+    await page.locator('nav.tp-nav a[href$="guide/outline.html"]').waitFor({timeout: 10_000})
+    await page.goto(dev.url + 'guide/outline.html')
+    await page.locator('.tp-aside a[href="#second-part"]').waitFor()
+    await page.evaluate(() => ((window as unknown as {marker: number}).marker = 7))
+    // Same title (the sidebar holds): the page drops its outline, and the room kept for it.
+    project.write('guide/outline.md', '# Outline page\n\nNo parts any more.\n')
+    await page.locator('.tp-aside').waitFor({state: 'detached', timeout: 10_000})
+    expect(await page.locator('.tp-layout').getAttribute('class')).toBe('tp-layout')
+    project.write('guide/outline.md', '# Outline page\n\n## Only part\n\nBack.\n')
+    await page.locator('.tp-aside a[href="#only-part"]').waitFor({timeout: 10_000})
+    expect(await page.locator('.tp-layout').getAttribute('class')).toBe('tp-layout tp-has-toc')
+    // A new title: the sidebar entry and the document title follow.
+    project.write('guide/outline.md', '# Renamed page\n\n## Only part\n\nBack.\n')
+    await page.locator('nav.tp-nav a[href$="guide/outline.html"]', {hasText: 'Renamed page'}).waitFor({timeout: 10_000})
+    expect(await page.title()).toMatch(/^Renamed page \| /)
+    // All of it in place: the page never reloaded.
+    expect(await page.evaluate(() => (window as unknown as {marker?: number}).marker)).toBe(7)
+    project.remove('guide/outline.md')
     await datasetsMatchFreshBuild()
   })
 

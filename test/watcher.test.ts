@@ -13,12 +13,18 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, {recursive: true, force: true})
 })
 
-async function watched(): Promise<{dir: string; batches: ChangeBatch[]; settled: () => Promise<Map<string, string>>}> {
+/** `consume` stands for the dev server's work on a batch (by default a 20 ms compile). */
+async function watched(
+  consume: (batch: ChangeBatch) => Promise<void> = () => new Promise((resolve) => setTimeout(resolve, 20))
+): Promise<{dir: string; batches: ChangeBatch[]; settled: () => Promise<Map<string, string>>}> {
   const dir = mkdtempSync(path.join(tmpdir(), 'tagpress-watch-'))
   dirs.push(dir)
   writeFileSync(path.join(dir, 'page.md'), '# Page\n')
   const batches: ChangeBatch[] = []
-  const watcher = watchPaths([dir], (batch) => batches.push(batch))
+  const watcher = watchPaths([dir], (batch) => {
+    batches.push(batch)
+    return consume(batch)
+  })
   closers.push(watcher.close)
   await watcher.ready
   /** Wait until no batch came for a while; the final kind of each path over every batch. */
@@ -54,6 +60,27 @@ describe('the dev watcher', () => {
     expect(last.get('page.md')).toBe('change')
     expect(batches.length).toBeGreaterThan(0)
     expect(batches.length).toBeLessThan(30)
+  })
+
+  it('holds changes back while the last batch is being applied, then hands them over as one', async () => {
+    let finish: () => void = () => {}
+    const {dir, batches, settled} = await watched(() => new Promise((resolve) => (finish = resolve)))
+    writeFileSync(path.join(dir, 'page.md'), '# Page\n\nFirst.\n')
+    while (batches.length === 0) await new Promise((resolve) => setTimeout(resolve, 1))
+    // The first save is handed over alone, at once; these come while it is being applied.
+    expect([...batches[0]!.keys()]).toEqual([path.join(dir, 'page.md')])
+    writeFileSync(path.join(dir, 'other.md'), '# Other\n')
+    writeFileSync(path.join(dir, 'third.md'), '# Third\n')
+    writeFileSync(path.join(dir, 'page.md'), '# Page\n\nSecond.\n')
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(batches).toHaveLength(1)
+    finish()
+    await settled()
+    expect(batches.length).toBeGreaterThanOrEqual(2)
+    const next = batches[1]!
+    expect(next.get(path.join(dir, 'other.md'))).toBe('add')
+    expect(next.get(path.join(dir, 'third.md'))).toBe('add')
+    expect(next.get(path.join(dir, 'page.md'))).toBe('change')
   })
 
   it('sees a save that follows its batch within 50 ms (chokidar drops such a change event)', async () => {

@@ -1,3 +1,5 @@
+import {readlinkSync} from 'node:fs'
+import {setPriority} from 'node:os'
 import {parentPort, workerData} from 'node:worker_threads'
 import {build, type BuildMemory, type BuildResult} from '../build/build.js'
 import type {CompiledMeta} from '../build/cache.js'
@@ -14,6 +16,7 @@ import type {Config} from '../config/types.js'
  */
 const {config, newer} = workerData as {config: Config; newer: Int32Array}
 const memory: BuildMemory = {}
+lowerPriority()
 
 parentPort?.on('message', (message: {changed?: string[]; compiled?: Array<[string, CompiledMeta]>}) => {
   // The main thread already compiled these (into the same cache folder): the build reuses them.
@@ -25,3 +28,18 @@ parentPort?.on('message', (message: {changed?: string[]; compiled?: Array<[strin
     (error: Error) => parentPort?.postMessage({ok: false, error: error.message})
   )
 })
+
+/**
+ * On a machine with few cores a background build competes with what the author waits for: the edit's compile on
+ * the main thread and the browser showing it. Linux gives a thread its own nice value; this thread (and the
+ * threads it starts) yields the CPU to them, and still has it all while nothing else wants it.
+ */
+function lowerPriority(): void {
+  try {
+    // `/proc/thread-self` names this thread (`<pid>/task/<tid>`): a synchronous call runs on the calling thread.
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop())
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, 10)
+  } catch {
+    // Not Linux, or no /proc: the build runs at the server's priority.
+  }
+}

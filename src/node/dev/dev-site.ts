@@ -4,7 +4,7 @@ import type {BuildCache, CompiledDetail, CompiledMeta} from '../build/cache.js'
 import type {FileMessage} from '../compile/types.js'
 import type {Config} from '../config/types.js'
 import {emptyModel, pageModel, type SitePage} from '../outputs/site.js'
-import {renderNotFound, renderPage} from '../site/layout.js'
+import {renderNotFound, renderPage, renderPageUpdate, type PageUpdate} from '../site/layout.js'
 import {SiteNav} from '../site/nav.js'
 import type {PageModel} from '../site/page-model.js'
 
@@ -114,10 +114,21 @@ export class DevSite {
 
   /** A page's HTML, or undefined when there is no such page. */
   render(fileId: string): string | undefined {
+    const model = this.model(fileId)
+    return model && renderPage(model)
+  }
+
+  private model(fileId: string): PageModel | undefined {
     const page = this.pages.get(fileId)
     if (!page) return undefined
     const parts = this.cache.readParts(page.key)
-    return renderPage(pageModel(this.config, page, this.nav(), parts.html, JSON.parse(parts.detail) as CompiledDetail, this.assets))
+    return pageModel(this.config, page, this.nav(), parts.html, JSON.parse(parts.detail) as CompiledDetail, this.assets)
+  }
+
+  /** What an open page replaces when its source changed but the navigation did not (see `renderPageUpdate`). */
+  renderUpdate(fileId: string): PageUpdate | undefined {
+    const model = this.model(fileId)
+    return model && renderPageUpdate(model)
   }
 
   renderNotFound(): string {

@@ -172,11 +172,13 @@ export async function startDevServer(config: Config, options: DevServerOptions =
   let closing = false
   const settleWaiters: Array<() => void> = []
 
-  const onBatch = (batch: ChangeBatch): void => {
+  /** The watcher holds later changes back until this batch is applied, then hands them over as one. */
+  const onBatch = (batch: ChangeBatch): Promise<void> => {
     edited = true
     // A build running now is out of date: it may stop once its datasets are written while this edit compiles.
     if (building) builder.hurry()
     work = work.then(() => applyBatch(batch)).catch((error: Error) => log.error('tagpress dev: ' + (error.stack ?? error.message)))
+    return work
   }
 
   async function applyBatch(batch: ChangeBatch): Promise<void> {
@@ -210,11 +212,13 @@ export async function startDevServer(config: Config, options: DevServerOptions =
         navChanged = site.remove(source) || navChanged
         continue
       }
-      navChanged = site.set(source, compiled.key, compiled.meta, memory.cache?.index.files[source]?.good) || navChanged
+      const navChangedHere = site.set(source, compiled.key, compiled.meta, memory.cache?.index.files[source]?.good)
+      navChanged ||= navChangedHere
       const fileId = compiled.meta.fileId
-      const html = site.render(fileId)
-      if (html) send('tagpress:page', {path: base + fileId + '.html', html})
-      debug?.(`${source} ${html ? 'pushed (' + html.length + ' bytes)' : 'NOT pushed: no page'} at ${Date.now()}`)
+      // The whole page when its sidebar changed too; else only what the edit can change (the sidebar is most of a big site's page).
+      const update = navChangedHere ? site.render(fileId) : site.renderUpdate(fileId)
+      if (update !== undefined) send('tagpress:page', {path: base + fileId + '.html', ...(typeof update === 'string' ? {html: update} : {update})})
+      debug?.(`${source} ${update ? 'pushed (' + JSON.stringify(update).length + ' bytes)' : 'NOT pushed: no page'} at ${Date.now()}`)
       reportErrors(source)
     }
     if (restart) {

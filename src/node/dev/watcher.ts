@@ -8,21 +8,22 @@ export type ChangeKind = 'add' | 'change' | 'unlink' | 'addDir' | 'unlinkDir'
 export type ChangeBatch = Map<string, ChangeKind>
 
 /**
- * Watch files and folders with chokidar and hand over changes in batches:
- * a burst of saves, or an editor's save by rename-over (unlink + add), ends
- * as one batch with each path's final state, after `quiet` ms without events
- * (at most `maxWait` ms after the first), so the last change is never lost.
+ * Watch files and folders with chokidar and hand over changes in batches
+ * holding each path's final state. The first change after a quiet spell is
+ * handed over at once (a save should show without a debounce's delay); while
+ * the consumer works on a batch (its promise pending), later changes gather
+ * into the next one, so a burst of saves costs one more round, not one each,
+ * and the last change is never lost. An editor's save by rename-over (unlink
+ * + add) is one change: chokidar holds an unlink back 100 ms for that.
  */
 export function watchPaths(
   paths: string[],
-  onBatch: (batch: ChangeBatch) => void,
-  options: {quiet?: number; maxWait?: number} = {}
+  onBatch: (batch: ChangeBatch) => void | Promise<void>
 ): {ready: Promise<void>; close: () => Promise<void>} {
-  const quiet = options.quiet ?? 20
-  const maxWait = options.maxWait ?? 150
   let batch: ChangeBatch = new Map()
   let timer: NodeJS.Timeout | undefined
-  let first = 0
+  /** The consumer is working on the last batch. */
+  let busy = false
   const watcher: FSWatcher = watch(paths, {
     ignoreInitial: true,
     ignored: (file) => path.basename(file).startsWith('.') && path.basename(file) !== '.' || file.includes(path.sep + 'node_modules' + path.sep)
@@ -33,15 +34,28 @@ export function watchPaths(
   let recheck: NodeJS.Timeout | undefined
   const flush = (): void => {
     timer = undefined
+    if (busy || batch.size === 0) return
     const done = batch
     batch = new Map()
-    if (done.size === 0) return
     for (const [file, kind] of done) if (kind === 'add' || kind === 'change') signatures.set(file, signature(file))
     if (signatures.size > 0) {
       if (recheck) clearTimeout(recheck)
       recheck = setTimeout(lookAgain, recheckMs)
     }
-    onBatch(done)
+    busy = true
+    const after = (): void => {
+      busy = false
+      flush()
+    }
+    let result: void | Promise<void>
+    try {
+      result = onBatch(done)
+    } catch (error) {
+      after()
+      throw error
+    }
+    if (result) result.then(after, after)
+    else after()
   }
   const lookAgain = (): void => {
     recheck = undefined
@@ -51,12 +65,11 @@ export function watchPaths(
   }
   const note = (event: string, file: string): void => {
     if (!['add', 'change', 'unlink', 'addDir', 'unlinkDir'].includes(event)) return
-    if (batch.size === 0) first = Date.now()
-    // An unlink followed by an add (rename-over) is a change.
+    // An unlink followed by an add (a rename-over chokidar did not pair) is a change.
     const previous = batch.get(file)
     batch.set(file, previous === 'unlink' && event === 'add' ? 'change' : (event as ChangeKind))
-    if (timer) clearTimeout(timer)
-    timer = setTimeout(flush, Date.now() - first >= maxWait ? 0 : quiet)
+    // Events of one moment (a folder moved, a checkout) arrive together: one turn of the event loop gathers them.
+    if (!busy && !timer) timer = setTimeout(flush, 0)
   }
   watcher.on('all', note)
   const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()))

@@ -82,6 +82,23 @@ export function renderPage(model: PageModel): string {
   return renderDocument(model, renderArticle(model, toc), renderAside(toc))
 }
 
+/**
+ * What `tagpress dev` replaces in an open page when its source changed and the
+ * navigation did not: the main column, the outline (`''` for none) and the
+ * document title (plain text). The sidebar, the largest part of a page on a
+ * big site, is neither rendered nor sent.
+ */
+export interface PageUpdate {
+  main: string
+  aside: string
+  title: string
+}
+
+export function renderPageUpdate(model: PageModel): PageUpdate {
+  const toc = tocRoots(model.toc)
+  return {main: renderArticle(model, toc), aside: renderAside(toc), title: documentTitle(model)}
+}
+
 /** Render the 404 page: the model's body when given, else a friendly message. */
 export function renderNotFound(model: PageModel): string {
   let main = '<article class="tp-doc tp-not-found">'
@@ -152,14 +169,19 @@ function renderAskButton(model: PageModel): string {
     escapeUrl(model.site.base) + '"' + page + '>' + ICON_ASK + '</button>'
 }
 
+/** The `<title>`: "Page | Site", the site's title alone on the home page. */
+function documentTitle(model: PageModel): string {
+  const is404 = model.kind === '404'
+  const pageTitle = is404 ? (model.title || 'Page not found') : model.title
+  const isHome = !is404 && (model.path === 'index.html' || model.path === '')
+  return isHome || pageTitle === '' || pageTitle === model.site.title ? model.site.title : pageTitle + ' | ' + model.site.title
+}
+
 function renderHead(model: PageModel): string {
   const is404 = model.kind === '404'
   const pageTitle = is404 ? (model.title || 'Page not found') : model.title
   const isHome = !is404 && (model.path === 'index.html' || model.path === '')
-  const fullTitle = isHome || pageTitle === '' || pageTitle === model.site.title
-    ? model.site.title
-    : pageTitle + ' | ' + model.site.title
-  const title = escapeHtml(fullTitle)
+  const title = escapeHtml(documentTitle(model))
   const description = escapeHtml(model.description)
 
   let h = '<meta charset="utf-8">\n'
