@@ -3,7 +3,7 @@ import {mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync} fro
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
-import {sourceTimes} from '../src/node/build/source-times.js'
+import {insideGit, sourceTimes} from '../src/node/build/source-times.js'
 
 // "Last updated" comes from git: a file's last commit, or its file time when it has uncommitted changes or is
 // outside git. The history is read once per HEAD in a long-lived process (the dev server builds on every edit).
@@ -65,5 +65,17 @@ describe('source times', () => {
     expect(sourceTimes(r.content, r.mtimes(), {})).toEqual(new Map([['a.md', 1_700_000_000], ['b.md', 1_750_000_000]]))
     // SOURCE_DATE_EPOCH is a floor.
     expect(sourceTimes(r.content, r.mtimes(), {SOURCE_DATE_EPOCH: '1720000000'}).get('a.md')).toBe(1_720_000_000)
+  })
+
+  it('asks git only where a .git is, in the folder or one above (a worktree\'s .git is a file), or GIT_DIR says', () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'tagpress-nogit-'))
+    dirs.push(root)
+    const deep = path.join(root, 'a', 'b')
+    mkdirSync(deep, {recursive: true})
+    expect(insideGit(deep, {})).toBe(false)
+    expect(insideGit(deep, {GIT_DIR: path.join(root, 'elsewhere')})).toBe(true)
+    writeFileSync(path.join(root, 'a', '.git'), 'gitdir: ' + path.join(root, 'elsewhere') + '\n')
+    expect(insideGit(deep, {})).toBe(true)
+    expect(insideGit(root, {})).toBe(false)
   })
 })

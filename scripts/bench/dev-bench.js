@@ -106,7 +106,9 @@ export async function benchDev({sizes, edits = 20, leakEdits = 500}) {
           const blocks = path.join(dir, 'out', 'datasets', 'blocks.jsonl')
           let seen = -1
           const holdsEdit = () => {
-            const stamp = statSync(blocks).mtimeMs
+            // Not written yet: a first start's build is still under way.
+            const stamp = statSync(blocks, {throwIfNoEntry: false})?.mtimeMs
+            if (stamp === undefined) return false
             if (stamp === seen) return false
             seen = stamp
             return readFileSync(blocks, 'utf8').includes(token)

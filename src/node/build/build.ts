@@ -9,7 +9,7 @@ import type {FileMessage} from '../compile/types.js'
 import type {Config} from '../config/types.js'
 import {UserError} from '../errors.js'
 import {writeAtomicSync} from '../fs/atomic.js'
-import {writeConcat, type ConcatState} from '../outputs/concat.js'
+import {hashConcat, writeConcat, type ConcatState} from '../outputs/concat.js'
 import {buildOutputs} from '../outputs/registry.js'
 import type {SyncReport} from '../mongo/sync.js'
 import type {PublishedFile} from '../outputs/types.js'
@@ -23,7 +23,7 @@ import {checkLinks} from './link-check.js'
 import {WorkerPool} from './pool.js'
 import {Progress} from './progress.js'
 import {rescan, scanContent, type SourceStat} from './scan.js'
-import {sourceTimes} from './source-times.js'
+import {insideGit, sourceTimes} from './source-times.js'
 
 /**
  * What a long-running process (the dev server) keeps between builds, so a
@@ -349,11 +349,9 @@ async function writeOutputs(
   progress: Progress,
   warnings: string[],
   preempt: (() => boolean) | undefined,
-  /** When compiling ended: `prepare` is the time from there to the first output (link checks, page times). */
+  /** When compiling ended: `prepare` is the time from there to the first output (link checks). */
   since: number
 ): Promise<{published: PublishedFile[]; state: BuildState; preempted: boolean}> {
-  const times = sourceTimes(config.content, new Map(chosen.map((item) => [item.source, mtimes.get(item.source) ?? 0])))
-  const pages: SitePage[] = chosen.map(({source, key, meta, frozen}) => ({source, key, meta, time: times.get(source) ?? 0, ...(frozen ? {frozen} : {})}))
   let lap = since
   const time = (name: string): void => {
     const now = performance.now()
@@ -383,6 +381,9 @@ async function writeOutputs(
     )
   )
   time('datasets')
+  // "Last updated" asks git (processes to start): after the datasets, which do not show it.
+  const times = sourceTimes(config.content, new Map(chosen.map((item) => [item.source, mtimes.get(item.source) ?? 0])))
+  const pages: SitePage[] = chosen.map(({source, key, meta, frozen}) => ({source, key, meta, time: times.get(source) ?? 0, ...(frozen ? {frozen} : {})}))
   // Decks, LitGPT corpora, trees: each from the published files, each with its own state.
   const published: PublishedFile[] = pages.map((page) => ({
     source: page.source,
@@ -409,6 +410,8 @@ async function writeOutputs(
       chosen.map(({source, key}) => ({source, key, include: () => true, parts: () => ({search: searchParts.get(key) ?? cache.readParts(key).search})}))
     )
   )
+  // (Asked again here: the navigation of every page is built before the first page's turn to ask.)
+  if (previous && preempt?.()) return stopped()
   const site = await writeSite(config, pages, cache, theme, previous?.site, progress, preempt)
   time('site')
   if (site.stopped) {
@@ -421,7 +424,7 @@ async function writeOutputs(
   }
   for (const {name, file} of concatOutputs) {
     const state = concat[name] as ConcatState
-    outputs[file] = {records: state.records, bytes: state.bytes, sha256: state.sha256}
+    outputs[file] = {records: state.records, bytes: state.bytes, sha256: hashConcat(state, path.join(config.out, file))}
   }
 
   const outputStates: Record<string, unknown> = {}
@@ -514,6 +517,7 @@ function readStateFile(file: string): BuildState | undefined {
 
 /** The commit checked out, so a commit that changes no content still refreshes "last updated". */
 function gitHead(dir: string): string {
+  if (!insideGit(dir)) return ''
   try {
     return execFileSync('git', ['rev-parse', 'HEAD'], {cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim()
   } catch {

@@ -1,4 +1,5 @@
 import {execFileSync} from 'node:child_process'
+import {existsSync} from 'node:fs'
 import path from 'node:path'
 
 /**
@@ -49,6 +50,7 @@ let lastLog: {contentDir: string; head: string; committed: Map<string, number>} 
 
 /** The work tree's top folder and its HEAD commit (`''` before the first commit); undefined outside git. */
 function gitRepo(dir: string): {top: string; head: string} | undefined {
+  if (!insideGit(dir)) return undefined
   for (const args of [['rev-parse', '--show-toplevel', 'HEAD'], ['rev-parse', '--show-toplevel']]) {
     try {
       const [top, head] = git(dir, args).trim().split('\n')
@@ -62,4 +64,16 @@ function gitRepo(dir: string): {top: string; head: string} | undefined {
 
 function git(cwd: string, args: string[]): string {
   return execFileSync('git', args, {cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 30})
+}
+
+/**
+ * Whether `dir` may be inside a git work tree: a `.git` (folder, or file for worktrees and submodules) in it or a
+ * folder above, or `GIT_DIR` set. Outside git this spares every build the processes that would say so (~25 ms each).
+ */
+export function insideGit(dir: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.GIT_DIR) return true
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    if (existsSync(path.join(at, '.git'))) return true
+    if (path.dirname(at) === at) return false
+  }
 }

@@ -13,6 +13,7 @@ import {searchIndexName} from '../outputs/site.js'
 import {apiHandlers} from '../server/serve.js'
 import {contentTypes} from '../server/static.js'
 import {DevSite, excerpt} from './dev-site.js'
+import {warmUp} from './warm-up.js'
 import {watchPaths, type ChangeBatch} from './watcher.js'
 
 export interface DevServerOptions {
@@ -272,8 +273,6 @@ export async function startDevServer(config: Config, options: DevServerOptions =
         debug?.('first build ' + buildTimings(lastResult, started))
         log.status(statusLine(lastResult, 'out/ written in ' + Math.round(performance.now() - started) + ' ms'))
       }
-      // A short pause: a burst of saves becomes one build, and the next edit's page update is not slowed by it.
-      if (pendingBuild) await new Promise((resolve) => setTimeout(resolve, 80))
       for (;;) {
         // Edits still compiling join this round (the build they hurried has just stopped for them).
         await work
@@ -411,30 +410,5 @@ class BackgroundBuilder {
 
   async close(): Promise<void> {
     await this.worker.terminate()
-  }
-}
-
-/**
- * Compile some of the site's files once, discarding the results, so the
- * first real edit is compiled by optimized code (a cold compile is several
- * times slower). Yields between files, so requests are still answered.
- */
-async function warmUp(config: Config, sources: string[], stop: () => boolean): Promise<void> {
-  const {compileFile} = await import('../compile/compile-file.js')
-  const started = performance.now()
-  const sample = sources.slice(0, 40)
-  for (let round = 0; round < 3 && performance.now() - started < 3000; round++) {
-    for (const source of sample) {
-      let value: string
-      try {
-        value = readFileSync(path.join(config.content, source), 'utf8')
-      } catch {
-        continue
-      }
-      if (stop()) return
-      await compileFile({source, value, defaults: {}}, {contentDir: config.content, base: config.site.base})
-      await new Promise((resolve) => setImmediate(resolve))
-      if (performance.now() - started > 3000) return
-    }
   }
 }

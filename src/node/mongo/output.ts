@@ -1,5 +1,5 @@
 import path from 'node:path'
-import {writeConcat, type ConcatState} from '../outputs/concat.js'
+import {hashConcat, writeConcat, type ConcatState} from '../outputs/concat.js'
 import type {BuildOutput, OutputContext, OutputResult} from '../outputs/types.js'
 import {DocumentCache, projectOf} from './cache.js'
 import type {DocumentNode} from './schema.js'
@@ -45,7 +45,7 @@ export const mongoOutput: BuildOutput = {
     ).nodes as ConcatState
     cache.save(context.files)
     const result: MongoOutputState = {version: 1, concat: state}
-    return {files: [{path: nodesFile, records: state.records, bytes: state.bytes, sha256: state.sha256}], state: result}
+    return {files: [{path: nodesFile, records: state.records, bytes: state.bytes, sha256: hashConcat(state, path.join(context.config.out, nodesFile))}], state: result}
   }
 }
 

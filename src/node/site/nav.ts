@@ -143,15 +143,19 @@ function folderPath(fileId: string): string[] {
 
 function buildTree(pages: readonly NavPage[]): Folder {
   const root = newFolder('', '')
+  // Folders by path: a page finds its folder at once, not by a search of its parent's list (10,000 pages).
+  const folders = new Map<string, Folder>([['', root]])
   for (const page of pages) {
     const parts = page.fileId.split('/')
     const name = parts.pop() as string
     let folder = root
     for (const part of parts) {
-      let child = folder.folders.find((candidate) => candidate.path.split('/').pop() === part)
+      const childPath = folder.path ? folder.path + '/' + part : part
+      let child = folders.get(childPath)
       if (!child) {
-        child = newFolder(folder.path ? folder.path + '/' + part : part, prettify(part))
+        child = newFolder(childPath, prettify(part))
         folder.folders.push(child)
+        folders.set(childPath, child)
       }
       folder = child
     }
