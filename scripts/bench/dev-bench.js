@@ -119,7 +119,9 @@ export async function benchDev({sizes, edits = 20, leakEdits = 500}) {
         writeFileSync(file, original)
         let leak
         if (leakEdits > 0 && size <= 100) {
-          // RSS every 100 edits: growth that levels off (heaps sizing up) reads differently from a leak.
+          // RSS every 100 edits: growth that levels off (heaps sizing up) reads differently from a leak. Before and
+          // after are both taken at rest (2 s after the last edit), so they compare like with like.
+          await new Promise((resolve) => setTimeout(resolve, 2000))
           const before = rssKB(child.pid)
           const samples = []
           for (let done = 0; done < leakEdits; done += 100) {

@@ -5,6 +5,7 @@ import {build, type BuildMemory, type BuildResult} from '../build/build.js'
 import type {CompiledMeta} from '../build/cache.js'
 import {Progress} from '../build/progress.js'
 import type {Config} from '../config/types.js'
+import {idleCollector} from './idle-gc.js'
 import {warmUp} from './warm-up.js'
 
 /**
@@ -22,6 +23,7 @@ lowerPriority()
 /** A build is running (a warm-up then stops). */
 let building = false
 let warmed = false
+const worked = idleCollector()
 
 parentPort?.on('message', (message: {changed?: string[]; compiled?: Array<[string, CompiledMeta]>}) => {
   building = true
@@ -33,6 +35,7 @@ parentPort?.on('message', (message: {changed?: string[]; compiled?: Array<[strin
     (result: BuildResult) => {
       building = false
       parentPort?.postMessage({ok: true, result})
+      worked()
       // A save that lands while a build starts is compiled here, not by the main thread: warm this thread's
       // pipeline once, after the first build, so that compile is not a cold one (measured 1.1 s at 10,000 pages).
       if (!warmed) {

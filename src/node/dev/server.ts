@@ -13,6 +13,7 @@ import {searchIndexName} from '../outputs/site.js'
 import {apiHandlers} from '../server/serve.js'
 import {contentTypes} from '../server/static.js'
 import {DevSite, excerpt} from './dev-site.js'
+import {idleCollector} from './idle-gc.js'
 import {warmUp} from './warm-up.js'
 import {watchPaths, type ChangeBatch} from './watcher.js'
 
@@ -178,9 +179,10 @@ export async function startDevServer(config: Config, options: DevServerOptions =
     edited = true
     // A build running now is out of date: it may stop once its datasets are written while this edit compiles.
     if (building) builder.hurry()
-    work = work.then(() => applyBatch(batch)).catch((error: Error) => log.error('tagpress dev: ' + (error.stack ?? error.message)))
+    work = work.then(() => applyBatch(batch)).catch((error: Error) => log.error('tagpress dev: ' + (error.stack ?? error.message))).finally(worked)
     return work
   }
+  const worked = idleCollector()
 
   async function applyBatch(batch: ChangeBatch): Promise<void> {
     const started = performance.now()
