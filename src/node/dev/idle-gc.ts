@@ -8,8 +8,7 @@ import {runInNewContext} from 'node:vm'
  * each piece of work; once the thread has had nothing to do for `idleMs`, it
  * collects the garbage, while the author is not waiting for anything.
  */
-export function idleCollector(idleMs = 1000): () => void {
-  const collect = exposedGc()
+export function idleCollector(idleMs = 1000, collect: (() => void) | undefined = exposedGc()): () => void {
   let timer: NodeJS.Timeout | undefined
   return () => {
     if (!collect) return
@@ -19,7 +18,8 @@ export function idleCollector(idleMs = 1000): () => void {
   }
 }
 
-function exposedGc(): (() => void) | undefined {
+/** V8's collector, which Node exposes only behind a flag: asked for without one. */
+export function exposedGc(): (() => void) | undefined {
   const existing = (globalThis as {gc?: () => void}).gc
   if (typeof existing === 'function') return existing
   try {
