@@ -1,8 +1,8 @@
-import {mkdtempSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
-import {watchPaths, type ChangeBatch} from '../src/node/dev/watcher.js'
+import {watchPaths, writeFinished, type ChangeBatch} from '../src/node/dev/watcher.js'
 
 // The dev server's watcher on a real folder: editors' saves by rename-over and bursts of saves
 // arrive as batches holding each path's final state, and the last change is never lost.
@@ -104,5 +104,20 @@ describe('the dev watcher', () => {
     expect((await settled()).get('new.md')).toBe('add')
     rmSync(path.join(dir, 'new.md'))
     expect((await settled()).get('new.md')).toBe('unlink')
+  })
+
+  it('waits for the write after a truncation, and takes a file really emptied for empty', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tagpress-watch-'))
+    dirs.push(dir)
+    const file = path.join(dir, 'page.md')
+    writeFileSync(file, '# Page\n')
+    // A save seen between its truncation and its write.
+    truncateSync(file, 0)
+    setTimeout(() => writeFileSync(file, '# Page\n\nSaved.\n'), 30)
+    await writeFinished(file)
+    expect(readFileSync(file, 'utf8')).toBe('# Page\n\nSaved.\n')
+    truncateSync(file, 0)
+    await writeFinished(file)
+    expect(readFileSync(file, 'utf8')).toBe('')
   })
 })

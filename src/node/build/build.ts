@@ -403,13 +403,14 @@ async function writeOutputs(
     return {published, state, preempted: true}
   }
   if (previous && preempt?.()) return stopped()
-  Object.assign(
-    concat,
-    writeConcat(
-      [{name: 'search', file: path.join(config.out, searchOutput.file), previous: previous?.concat.search}],
-      chosen.map(({source, key}) => ({source, key, include: () => true, parts: () => ({search: searchParts.get(key) ?? cache.readParts(key).search})}))
-    )
+  const search = writeConcat(
+    [{name: 'search', file: path.join(config.out, searchOutput.file), previous: previous?.concat.search}],
+    chosen.map(({source, key}) => ({source, key, include: () => true, parts: () => ({search: searchParts.get(key) ?? cache.readParts(key).search})})),
+    // (The search index, as large as the datasets together, may be left for the next build too.)
+    () => previous !== undefined && preempt?.() === true
   )
+  if (!search) return stopped()
+  Object.assign(concat, search)
   // (Asked again here: the navigation of every page is built before the first page's turn to ask.)
   if (previous && preempt?.()) return stopped()
   const site = await writeSite(config, pages, cache, theme, previous?.site, progress, preempt)

@@ -15,7 +15,7 @@ import {contentTypes} from '../server/static.js'
 import {DevSite, excerpt} from './dev-site.js'
 import {idleCollector} from './idle-gc.js'
 import {warmUp} from './warm-up.js'
-import {watchPaths, type ChangeBatch} from './watcher.js'
+import {watchPaths, writeFinished, type ChangeBatch} from './watcher.js'
 
 export interface DevServerOptions {
   port?: number
@@ -206,6 +206,7 @@ export async function startDevServer(config: Config, options: DevServerOptions =
         navChanged = site.remove(source) || navChanged
         continue
       }
+      await writeFinished(file)
       const compileStarted = performance.now()
       const compiled = await compileSource(config, memory, source)
       compiledHere.add(source)

@@ -91,3 +91,18 @@ function signature(file: string): string {
   const stat = statSync(file, {throwIfNoEntry: false})
   return stat ? stat.ino + ':' + stat.size + ':' + stat.mtimeMs : ''
 }
+
+/**
+ * Tools that save by truncating a file and then writing it can be caught in between, the file empty: reading it
+ * then would show an empty page (and a changed title) for a moment. An empty file waits, up to 100 ms, for the
+ * write that follows (Vite does the same); a file really emptied is read after that.
+ */
+export async function writeFinished(file: string): Promise<void> {
+  const first = statSync(file, {throwIfNoEntry: false})
+  if (!first || first.size > 0) return
+  for (let waited = 0; waited < 100; waited += 10) {
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    const now = statSync(file, {throwIfNoEntry: false})
+    if (!now || now.size > 0 || now.mtimeMs !== first.mtimeMs) return
+  }
+}

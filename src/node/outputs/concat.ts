@@ -37,7 +37,10 @@ const chunkSize = 1 << 20
  * of them in one read), so a one-file edit costs a copy, not a rebuild; each
  * file is written aside and renamed into place.
  */
-export function writeConcat(targets: ConcatTarget[], sources: readonly ConcatSource[]): Record<string, ConcatState> {
+export function writeConcat(targets: ConcatTarget[], sources: readonly ConcatSource[]): Record<string, ConcatState>
+/** With `stopping`, asked every few hundred sources: true leaves every target as it was and returns undefined. */
+export function writeConcat(targets: ConcatTarget[], sources: readonly ConcatSource[], stopping: () => boolean): Record<string, ConcatState> | undefined
+export function writeConcat(targets: ConcatTarget[], sources: readonly ConcatSource[], stopping?: () => boolean): Record<string, ConcatState> | undefined {
   const result: Record<string, ConcatState> = {}
   // An output whose segments are all unchanged, in the same order, is left alone.
   const changed = targets.filter((target) => {
@@ -48,9 +51,11 @@ export function writeConcat(targets: ConcatTarget[], sources: readonly ConcatSou
     return true
   })
   if (changed.length === 0) return result
-  const writers = changed.map((target) => new SegmentWriter(target))
+  const writers = changed.map((target) => new SegmentWriter(target, stopping))
   try {
+    let count = 0
     for (const source of sources) {
+      if (stopping && ++count % 256 === 0 && stopping()) throw stopped
       let parts: Record<string, string> | undefined
       for (const writer of writers) {
         if (!source.include(writer.target.name)) continue
@@ -62,14 +67,23 @@ export function writeConcat(targets: ConcatTarget[], sources: readonly ConcatSou
     }
     // Not hashed here: ~100 MB at 10,000 pages, which only the manifest needs (`hashConcat`), and a dev-server
     // build may stop before it gets there.
+    // All copying done (where a stop may still come) before the first file is renamed into place.
+    for (const writer of writers) writer.flush()
     for (const writer of writers) writer.commit()
     for (const writer of writers) result[writer.target.name] = writer.state()
     return result
   } catch (error) {
     for (const writer of writers) writer.abort()
+    if (error === stopped) return undefined
     throw error
   }
 }
+
+/** Thrown through a splice that `stopping` ends. */
+const stopped = new Error('stopped')
+
+/** Bytes written between two questions to `stopping` (a few ms of copying). */
+const askEvery = 8 << 20
 
 /** An output's SHA-256, hashed from the file in place the first time it is asked for (then kept in its state). */
 export function hashConcat(state: ConcatState, file: string): string {
@@ -111,7 +125,9 @@ class SegmentWriter {
   private pending: {offset: number; bytes: number} | undefined
   private readonly buffer = Buffer.allocUnsafe(chunkSize)
 
-  constructor(readonly target: ConcatTarget) {
+  private sinceAsked = 0
+
+  constructor(readonly target: ConcatTarget, private readonly stopping?: () => boolean) {
     mkdirSync(path.dirname(target.file), {recursive: true})
     this.aside = asideName(target.file)
     this.fd = openSync(this.aside, 'w')
@@ -141,6 +157,11 @@ class SegmentWriter {
     this.segments.push([source, key, data.length, records])
     this.bytes += data.length
     this.records += records
+  }
+
+  /** Write what is still to be copied from the previous file. */
+  flush(): void {
+    this.flushCopy()
   }
 
   /** Close the file and rename it into place. */
@@ -196,6 +217,12 @@ class SegmentWriter {
   }
 
   private write(data: Buffer, length: number): void {
+    // Most of a one-edit splice is copying what an earlier build wrote: asked about between chunks of it.
+    this.sinceAsked += length
+    if (this.stopping && this.sinceAsked >= askEvery) {
+      this.sinceAsked = 0
+      if (this.stopping()) throw stopped
+    }
     const view = length === data.length ? data : data.subarray(0, length)
     let written = 0
     while (written < length) written += writeSync(this.fd, view, written, length - written)
