@@ -174,8 +174,14 @@ describe.skipIf(!available.ok)('one database, several builds', () => {
       expect(later.getTime()).toBeGreaterThan(first.getTime())
       expect(later.getTime()).toBeGreaterThan(Date.now())
       lock.assertHeld()
-      // Someone takes it over (as after an expiry): the holder notices at its next renewal.
-      await store.locks.updateOne({_id: 'build'}, {$set: {owner: 'thief'}})
+      // Someone takes it over (as after an expiry): the holder notices at its next renewal. (FerretDB v1 updates by
+      // query-then-write: a renewal under way can write the old owner back over the thief's, so the thief tries
+      // until it holds for longer than a renewal interval, as a real taker's next attempt would.)
+      for (let attempt = 0; attempt < 20; attempt++) {
+        await store.locks.updateOne({_id: 'build'}, {$set: {owner: 'thief'}})
+        await new Promise((resolve) => setTimeout(resolve, 250))
+        if ((await store.locks.findOne({_id: 'build'}))?.owner === 'thief') break
+      }
       await lock.renew()
       expect(() => lock.assertHeld()).toThrow(/took over the build lock/)
       await lock.release()
