@@ -1,22 +1,13 @@
-import {mkdtempSync, openSync, readFileSync, readSync, readdirSync, closeSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {openSync, readFileSync, readSync, readdirSync, closeSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {asideName, replaceSync, writeAtomicSync} from '../src/node/fs/atomic.js'
+import {tempFolders} from './helpers/temp-folders.js'
 
 // Every output file is written aside and renamed over its target; `replaceSync` renames without freeing the
 // old file's blocks in the call (the old file's last name goes on the thread pool).
 
-const dirs: string[] = []
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, {recursive: true, force: true})
-})
-
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'tagpress-atomic-'))
-  dirs.push(dir)
-  return dir
-}
+const tempDir = tempFolders('tagpress-atomic-')
 
 /** The folder's names once the background unlink has run (it is queued on the thread pool). */
 async function settledNames(dir: string, expected: number): Promise<string[]> {

@@ -1,22 +1,13 @@
 import {createHash} from 'node:crypto'
-import {mkdtempSync, readFileSync, readdirSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readFileSync, readdirSync} from 'node:fs'
 import path from 'node:path'
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {hashConcat, writeConcat, type ConcatSource} from '../src/node/outputs/concat.js'
+import {tempFolders} from './helpers/temp-folders.js'
 
 // The splice writer behind the datasets and the search index: an edit reuses every unchanged segment of the
 // previous file, the result is the file a fresh write gives, and a splice told to stop leaves the file as it was.
-const dirs: string[] = []
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, {recursive: true, force: true})
-})
-
-function folder(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'tagpress-concat-'))
-  dirs.push(dir)
-  return dir
-}
+const folder = tempFolders('tagpress-concat-')
 
 /** `count` sources; the text of source i is `text(i)`. */
 function sources(count: number, text: (index: number) => string, key = (index: number) => 'k' + index): ConcatSource[] {

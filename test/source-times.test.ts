@@ -1,21 +1,17 @@
 import {execFileSync} from 'node:child_process'
-import {mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {mkdirSync, statSync, utimesSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
-import {afterEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {insideGit, sourceTimes} from '../src/node/build/source-times.js'
+import {tempFolders} from './helpers/temp-folders.js'
 
 // "Last updated" comes from git: a file's last commit, or its file time when it has uncommitted changes or is
 // outside git. The history is read once per HEAD in a long-lived process (the dev server builds on every edit).
 
-const dirs: string[] = []
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, {recursive: true, force: true})
-})
+const tempDir = tempFolders('tagpress-times-')
 
 function repo(): {content: string; git: (args: string[], date?: number) => void; write: (source: string, text: string, seconds: number) => void; mtimes: () => Map<string, number>} {
-  const root = mkdtempSync(path.join(tmpdir(), 'tagpress-times-'))
-  dirs.push(root)
+  const root = tempDir()
   const content = path.join(root, 'content')
   mkdirSync(content)
   const files = new Set<string>()
@@ -68,8 +64,7 @@ describe('source times', () => {
   })
 
   it('asks git only where a .git is, in the folder or one above (a worktree\'s .git is a file), or GIT_DIR says', () => {
-    const root = mkdtempSync(path.join(tmpdir(), 'tagpress-nogit-'))
-    dirs.push(root)
+    const root = tempDir()
     const deep = path.join(root, 'a', 'b')
     mkdirSync(deep, {recursive: true})
     expect(insideGit(deep, {})).toBe(false)

@@ -1,24 +1,23 @@
-import {mkdtempSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readFileSync, renameSync, rmSync, truncateSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 import {watchPaths, writeFinished, type ChangeBatch} from '../src/node/dev/watcher.js'
+import {tempFolders} from './helpers/temp-folders.js'
 
 // The dev server's watcher on a real folder: editors' saves by rename-over and bursts of saves
 // arrive as batches holding each path's final state, and the last change is never lost.
-const dirs: string[] = []
+const tempDir = tempFolders('tagpress-watch-')
+// Registered after the folders' hook, so run before it: watchers close before their folders go.
 const closers: Array<() => Promise<void>> = []
 afterEach(async () => {
   for (const close of closers.splice(0)) await close()
-  for (const dir of dirs.splice(0)) rmSync(dir, {recursive: true, force: true})
 })
 
 /** `consume` stands for the dev server's work on a batch (by default a 20 ms compile). */
 async function watched(
   consume: (batch: ChangeBatch) => Promise<void> = () => new Promise((resolve) => setTimeout(resolve, 20))
 ): Promise<{dir: string; batches: ChangeBatch[]; settled: () => Promise<Map<string, string>>}> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'tagpress-watch-'))
-  dirs.push(dir)
+  const dir = tempDir()
   writeFileSync(path.join(dir, 'page.md'), '# Page\n')
   const batches: ChangeBatch[] = []
   const watcher = watchPaths([dir], (batch) => {
@@ -107,8 +106,7 @@ describe('the dev watcher', () => {
   })
 
   it('waits for the write after a truncation, and takes a file really emptied for empty', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'tagpress-watch-'))
-    dirs.push(dir)
+    const dir = tempDir()
     const file = path.join(dir, 'page.md')
     writeFileSync(file, '# Page\n')
     // A save seen between its truncation and its write.

@@ -46,6 +46,7 @@ parentPort?.on('message', (message: {changed?: string[]; compiled?: Array<[strin
     (error: Error) => {
       building = false
       parentPort?.postMessage({ok: false, error: error.message})
+      worked()
     }
   )
 })

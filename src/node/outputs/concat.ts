@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {closeSync, fstatSync, mkdirSync, openSync, readSync, rmSync, statSync, writeSync} from 'node:fs'
+import {closeSync, fstatSync, mkdirSync, openSync, rmSync, statSync, writeSync} from 'node:fs'
 import path from 'node:path'
 import {asideName, replaceSync} from '../fs/atomic.js'
 import {copyRange} from '../fs/copy-range.js'
@@ -89,10 +89,9 @@ const askEvery = 8 << 20
 export function hashConcat(state: ConcatState, file: string): string {
   if (state.sha256 !== undefined) return state.sha256
   const hash = createHash('sha256')
-  const buffer = Buffer.allocUnsafe(chunkSize)
   const fd = openSync(file, 'r')
   try {
-    for (let position = 0, read; (read = readSync(fd, buffer, 0, buffer.length, position)) > 0; position += read) hash.update(buffer.subarray(0, read))
+    copyRange(fd, 0, state.bytes, Buffer.allocUnsafe(chunkSize), (data, length) => hash.update(data.subarray(0, length)), file)
   } finally {
     closeSync(fd)
   }

@@ -35,6 +35,7 @@ export class SiteNav {
   private readonly positions = new Map<string, number>()
   private readonly folders = new Map<string, Folder>()
   private readonly fullKey: string
+  private readonly keys = new Map<string, string>()
 
   constructor(pages: readonly NavPage[], private readonly base: string, fullLimit = fullTreeLimit) {
     this.root = buildTree(pages)
@@ -79,6 +80,13 @@ export class SiteNav {
 
   /** What a page's navigation depends on: changes exactly when its sidebar, breadcrumbs or prev/next would. */
   key(fileId: string): string {
+    // Asked for every page of every build; a navigation is reused from build to build (the dev server's).
+    let key = this.keys.get(fileId)
+    if (key === undefined) this.keys.set(fileId, (key = this.computeKey(fileId)))
+    return key
+  }
+
+  private computeKey(fileId: string): string {
     const prev = this.prev(fileId)
     const next = this.next(fileId)
     const parts = [fileId, prev?.title, prev?.url, next?.title, next?.url]
