@@ -110,8 +110,7 @@ describe.each(await clients())('Ollama backend (%s client)', (client) => {
     const request = await standin.waitForRequest(standin.generations().length + 1)
     hanging.abort()
     await expect(run).rejects.toMatchObject({name: 'AbortError'})
-    for (let index = 0; index < 100 && !request.disconnected; index++) await new Promise((resolve) => setTimeout(resolve, 10))
-    expect(request.disconnected).toBe(true)
+    await expect.poll(() => request.disconnected, {timeout: 10_000, interval: 10}).toBe(true)
 
     standin.next({tokenDelayMs: 20})
     const streaming = new AbortController()
@@ -124,8 +123,7 @@ describe.each(await clients())('Ollama backend (%s client)', (client) => {
     })()
     await expect(second).rejects.toMatchObject({name: 'AbortError'})
     const mid = standin.generations().at(-1)!
-    for (let index = 0; index < 100 && !mid.disconnected; index++) await new Promise((resolve) => setTimeout(resolve, 10))
-    expect(mid.disconnected).toBe(true)
+    await expect.poll(() => mid.disconnected, {timeout: 10_000, interval: 10}).toBe(true)
     expect(mid.tokens).toBeLessThan(tokensOf(defaultReply(messages)).length)
   })
 
@@ -192,8 +190,7 @@ describe('OpenAI-compatible backend', () => {
     const request = await standin.waitForRequest(standin.generations().length + 1)
     controller.abort()
     await expect(run).rejects.toMatchObject({name: 'AbortError'})
-    for (let index = 0; index < 100 && !request.disconnected; index++) await new Promise((resolve) => setTimeout(resolve, 10))
-    expect(request.disconnected).toBe(true)
+    await expect.poll(() => request.disconnected, {timeout: 10_000, interval: 10}).toBe(true)
   })
 
   it('start-up check lists the models', async () => {
