@@ -18,7 +18,7 @@ import {request as httpRequest, createServer} from 'node:http'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
-import {machine, repo} from './lib.js'
+import {machine, repo, stealMeter} from './lib.js'
 
 const self = fileURLToPath(import.meta.url)
 const now = () => performance.timeOrigin + performance.now()
@@ -263,8 +263,11 @@ export async function benchAsk(options = {}) {
   try {
     for (const tokenDelayMs of paces) {
       const settings = {asks, tokens, tokenDelayMs}
-      results.push({pace: tokenDelayMs, ...(await runOnce(Standin, {label: 'embedded (.tagpress/)'}, settings))})
-      if (mongo) results.push({pace: tokenDelayMs, ...(await runOnce(Standin, {label: mongo.label, uri: mongo.uri}, settings))})
+      for (const store of [{label: 'embedded (.tagpress/)'}, ...(mongo ? [{label: mongo.label, uri: mongo.uri}] : [])]) {
+        const meter = stealMeter()
+        const result = await runOnce(Standin, store, settings)
+        results.push({pace: tokenDelayMs, ...result, steal: meter.stolen()})
+      }
     }
   } finally {
     await mongo?.stop()
@@ -273,12 +276,12 @@ export async function benchAsk(options = {}) {
   const lines = [
     `${asks} concurrent asks, each a ${tokens}-token stream from the stand-in Ollama, through the ask API in its own process (the stand-in and the ${asks} SSE subscribers share a second process). Added latency: from the stand-in writing a token to the SSE event with it reaching a subscriber (loopback, the server's parsing, block splitting, fan-out and SSE framing). CPU and RSS are the server process's; with MongoDB, the database server runs on the same machine.`,
     '',
-    '| store | pace | events | p50 | p99 | max | wall | server CPU | CPU per token | RSS (peak) | lost / reordered | blocks |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |'
+    '| store | pace | events | p50 | p99 | max | wall | server CPU | CPU per token | RSS (peak) | lost / reordered | blocks | host steal |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | ---: |'
   ]
   for (const result of results) {
     lines.push(
-      `| ${result.store} | ${Math.round(1000 / result.pace)} tokens/s × ${result.asks} | ${result.events} | ${result.p50.toFixed(2)} ms | ${result.p99.toFixed(2)} ms | ${result.max.toFixed(1)} ms | ${(result.elapsed / 1000).toFixed(2)} s | ${result.cpuMs.toFixed(0)} ms | ${result.cpuPerToken.toFixed(0)} µs | ${result.rssMB.toFixed(0)} MB (${result.maxRssMB.toFixed(0)} MB) | ${result.lost} / ${result.reordered} | ${result.blocksWrong === 0 ? 'all exact' : result.blocksWrong + ' wrong'} |`
+      `| ${result.store} | ${Math.round(1000 / result.pace)} tokens/s × ${result.asks} | ${result.events} | ${result.p50.toFixed(2)} ms | ${result.p99.toFixed(2)} ms | ${result.max.toFixed(1)} ms | ${(result.elapsed / 1000).toFixed(2)} s | ${result.cpuMs.toFixed(0)} ms | ${result.cpuPerToken.toFixed(0)} µs | ${result.rssMB.toFixed(0)} MB (${result.maxRssMB.toFixed(0)} MB) | ${result.lost} / ${result.reordered} | ${result.blocksWrong === 0 ? 'all exact' : result.blocksWrong + ' wrong'} | ${result.steal === undefined ? '—' : (result.steal * 100).toFixed(1) + '%'} |`
     )
   }
   const met = results.filter((result) => result.p99 < 20).length

@@ -1,5 +1,6 @@
 // Shared helpers for the benchmark suites.
 import {spawnSync} from 'node:child_process'
+import {readFileSync} from 'node:fs'
 import {cpus, totalmem} from 'node:os'
 
 export const repo = new URL('../../', import.meta.url).pathname
@@ -29,4 +30,27 @@ export function seconds(ms) {
 
 export function megabytes(kb) {
   return (kb / 1024).toFixed(0) + ' MB'
+}
+
+/**
+ * CPU steal from here on (Linux): the share of this VM's CPU time the host took for others.
+ * On a shared host it explains a bad minute; `stolen()` gives a fraction, or undefined where /proc/stat is missing.
+ */
+export function stealMeter() {
+  const read = () => {
+    try {
+      const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number)
+      return {steal: fields[7] ?? 0, total: fields.reduce((sum, value) => sum + value, 0)}
+    } catch {
+      return undefined
+    }
+  }
+  const start = read()
+  return {
+    stolen() {
+      const end = read()
+      if (!start || !end || end.total === start.total) return undefined
+      return (end.steal - start.steal) / (end.total - start.total)
+    }
+  }
 }
