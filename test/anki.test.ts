@@ -286,6 +286,17 @@ describe('the writer and the reader', () => {
     expect(read[0]?.fields).toBeUndefined()
   })
 
+  test('stops between notes when asked to (a newer edit in `tagpress dev`), and writes the same bytes when never asked', async () => {
+    const notes = Array.from({length: 100}, (_, index) => note(index + 1))
+    const whole = await writeApkg({notes, media: []})
+    let asked = 0
+    expect(await writeApkg({notes, media: []}, () => ++asked > 2)).toBeUndefined()
+    // Asked before the first note and every 32 notes: the third question comes before note 65, not at the end.
+    expect(asked).toBe(3)
+    const never = await writeApkg({notes, media: []}, () => false)
+    expect(Buffer.from(never as Uint8Array).equals(Buffer.from(whole))).toBe(true)
+  })
+
   test('an empty deck reads as no records', async () => {
     const file = tmp('empty.apkg')
     writeFileSync(file, await writeApkg({notes: [], media: []}))

@@ -105,13 +105,17 @@ describe('tagpress build', () => {
     const {loadConfig} = await import('../src/node/config/load.js')
     // Every place a build can stop, in turn: once the datasets are written (the first question), between the site's
     // pages (before each page it renders), before the later outputs, and inside the deck once its cards are planned.
-    const seen = {midSite: 0, siteDone: 0, deckWaits: 0}
+    const seen = {midSite: 0, siteDone: 0, deckWaits: 0, corporaWait: 0, treesWait: 0}
+    // The LitGPT folder and the trees file: each is the previous build's or the new one's, never a mix.
+    const corpora = (files: Map<string, string>) => [...files].filter(([file]) => file.startsWith('datasets/litgpt/')).map(([file, hash]) => file + ' ' + hash).join('\n')
     let stopAt = 1
     for (;; stopAt++) {
       const p = project(site)
       p.build()
       const cards = p.read('out/anki/cards.json')
       const manifest = p.read('out/manifest.json')
+      const corporaBefore = corpora(p.snapshot())
+      const treesBefore = p.read('out/mongo/nodes.jsonl')
       p.write('guide/more.md', '# More\n\n[/Q]Is there more?[Q/] [/A]Yes, much more.[A/] [/BLOCKREAD/]\n')
       p.remove('private/secret.md')
       let asked = 0
@@ -125,6 +129,12 @@ describe('tagpress build', () => {
       const deck = p.read('out/anki/cards.json')
       if (deck !== cards) expect(deck).toContain('much more')
       else seen.deckWaits++
+      const corporaNow = corpora(p.snapshot())
+      if (corporaNow === corporaBefore) seen.corporaWait += deck !== cards ? 1 : 0
+      else expect(p.read('out/datasets/litgpt/qa/train.jsonl') + p.read('out/datasets/litgpt/qa/val.jsonl')).toContain('much more')
+      const trees = p.read('out/mongo/nodes.jsonl')
+      if (trees === treesBefore) seen.treesWait += corporaNow !== corporaBefore ? 1 : 0
+      else expect(trees).toContain('much more')
       // Once the site is done, it is current, and a removed page is gone at once.
       const siteDone = !existsSync(path.join(p.dir, 'out/site/private/secret.html'))
       if (siteDone) expect(p.read('out/site/guide/more.html')).toContain('much more')
@@ -145,6 +155,9 @@ describe('tagpress build', () => {
     expect(seen.midSite).toBeGreaterThan(0)
     expect(seen.siteDone).toBeGreaterThanOrEqual(2)
     expect(seen.deckWaits).toBeGreaterThanOrEqual(3)
+    // With the deck new: stops before or inside the LitGPT files, and before or inside the trees.
+    expect(seen.corporaWait).toBeGreaterThanOrEqual(1)
+    expect(seen.treesWait).toBeGreaterThanOrEqual(1)
     expect(stopAt).toBeGreaterThan(4)
   })
 

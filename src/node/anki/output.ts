@@ -160,11 +160,12 @@ async function writeAnki(context: OutputContext): Promise<OutputResult> {
       continue
     }
     const media = loadMedia(config.out, list, context.warn)
-    const bytes = await writeApkg({
-      notes: list.map((card) => ({guid: card.guid, fields: fieldNames.map((name) => card.fields[name]), tags: card.tags, deck: card.deck, mod: card.mod})),
-      media
-    })
-    if (!savedAny && context.stopping?.()) return {files: [], stopped: true}
+    // A newer edit stops the deck mid-way, but only before the first package is saved: then the rest follow, so the decks never mix two builds.
+    const bytes = await writeApkg(
+      {notes: list.map((card) => ({guid: card.guid, fields: fieldNames.map((name) => card.fields[name]), tags: card.tags, deck: card.deck, mod: card.mod})), media},
+      () => !savedAny && context.stopping?.() === true
+    )
+    if (!bytes) return {files: [], stopped: true}
     savedAny = true
     written[pkg] = save(config.out, pkg, bytes, list.length, inputs)
   }

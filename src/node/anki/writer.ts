@@ -116,13 +116,24 @@ export function deckIds(names: Iterable<string>): Map<string, number> {
   return ids
 }
 
-/** The package's `.apkg` bytes. */
-export async function writeApkg(input: PackageInput): Promise<Uint8Array> {
-  return zipPackage(await writeCollection(input), input.media)
+/** The package's `.apkg` bytes; undefined when `stopping` said so first (a newer edit in `tagpress dev`). */
+export async function writeApkg(input: PackageInput): Promise<Uint8Array>
+export async function writeApkg(input: PackageInput, stopping: () => boolean): Promise<Uint8Array | undefined>
+export async function writeApkg(input: PackageInput, stopping?: () => boolean): Promise<Uint8Array | undefined> {
+  const collection = await writeCollection(input, stopping ?? never)
+  if (!collection || stopping?.()) return undefined
+  return zipPackage(collection, input.media)
 }
 
-/** The schema-11 collection file. */
-export async function writeCollection(input: PackageInput): Promise<Uint8Array> {
+const never = (): boolean => false
+
+/** Notes inserted between two looks at `stopping`: about a millisecond of sql.js. */
+const stopEvery = 32
+
+/** The schema-11 collection file; undefined when `stopping` said so first. */
+export async function writeCollection(input: PackageInput): Promise<Uint8Array>
+export async function writeCollection(input: PackageInput, stopping: () => boolean): Promise<Uint8Array | undefined>
+export async function writeCollection(input: PackageInput, stopping: () => boolean = never): Promise<Uint8Array | undefined> {
   const {notes} = input
   // The newest note's time is the package's time: note and card ids count up from it (in ms, as Anki's are),
   // so new cards show when their source last changed, and no id lies in the future.
@@ -167,7 +178,9 @@ export async function writeCollection(input: PackageInput): Promise<Uint8Array> 
     const insertCard = db.prepare('INSERT INTO cards VALUES (?, ?, ?, 0, ?, -1, 0, 0, ?, 0, 0, 0, 0, 0, 0, 0, 0, \'\')')
     db.exec('BEGIN')
     const base = time * 1000
-    notes.forEach((note, index) => {
+    for (let index = 0; index < notes.length; index++) {
+      if (index % stopEvery === 0 && stopping()) return undefined
+      const note = notes[index] as DeckNote
       if (note.fields.length !== fieldNames.length) throw new Error('A note needs ' + fieldNames.length + ' fields, got ' + note.fields.length)
       const id = base + index
       const deck = decks.get(note.deck) as number
@@ -184,7 +197,8 @@ export async function writeCollection(input: PackageInput): Promise<Uint8Array> 
       ])
       // `due` of a new card is its position: Anki introduces the cards in document order.
       insertCard.run([id, id, deck, note.mod, index + 1])
-    })
+    }
+    if (stopping()) return undefined
     db.exec(indexes)
     db.exec('COMMIT')
     insertNote.free()

@@ -423,10 +423,13 @@ async function writeOutputs(
   const outputs: Record<string, unknown> = {
     site: {pages: site.pages, sha256: site.sha256}
   }
-  for (const {name, file} of concatOutputs) {
+  // Hashed when the manifest is written: a build that a newer edit stops never reads the datasets back.
+  const concatEntries = concatOutputs.map(({name, file}) => {
     const state = concat[name] as ConcatState
-    outputs[file] = {records: state.records, bytes: state.bytes, sha256: hashConcat(state, path.join(config.out, file))}
-  }
+    const entry = {records: state.records, bytes: state.bytes, sha256: ''}
+    outputs[file] = entry
+    return {entry, state, file}
+  })
 
   const outputStates: Record<string, unknown> = {}
   let preempted = false
@@ -437,6 +440,7 @@ async function writeOutputs(
     })
     if (!result || result.stopped) {
       // Not written (a newer edit waits): its files and state stay the previous build's, which the next build compares against.
+      if (!preempted) time(output.name + ' (stopped)')
       preempted = true
       if (previous?.outputs?.[output.name] !== undefined) outputStates[output.name] = previous.outputs[output.name]
       continue
@@ -450,6 +454,7 @@ async function writeOutputs(
     // next build removes the ones it does not write; pages of removed sources go now.
     site.state.files = [...new Set([...site.state.files, ...(previous?.site.files ?? [])])].sort()
   } else {
+    for (const {entry, state, file} of concatEntries) entry.sha256 = hashConcat(state, path.join(config.out, file))
     const manifest = {
       tool: {name: 'tagpress', version: toolVersion},
       build_id: buildId,

@@ -2,7 +2,7 @@ import {createHash} from 'node:crypto'
 import {readdirSync, readFileSync, rmSync, rmdirSync, statSync} from 'node:fs'
 import path from 'node:path'
 import {writeAtomicSync} from '../fs/atomic.js'
-import type {BuildOutput, OutputContext, OutputFile, PublishedFile} from '../outputs/types.js'
+import type {BuildOutput, OutputContext, OutputFile, OutputResult, PublishedFile} from '../outputs/types.js'
 import {toolVersion} from '../version.js'
 import {tokenCounter} from '../datasets/tokens.js'
 import {convertSource, docsSize, type Doc, type Kind} from './convert.js'
@@ -104,7 +104,7 @@ export const litgptOutput: BuildOutput = {
  * the commands. A rebuild rewrites only the files whose sources changed and
  * copies every unchanged source's bytes from the previous files.
  */
-async function writeLitgpt(context: OutputContext): Promise<{files: OutputFile[]; state: StatePointer}> {
+async function writeLitgpt(context: OutputContext): Promise<OutputResult> {
   const {config} = context
   const options = config.litgpt
   const outDir = config.out
@@ -244,11 +244,15 @@ async function writeLitgpt(context: OutputContext): Promise<{files: OutputFile[]
     else changed.set(file, fileState)
   }
   const writers: SegmentFileWriter[] = []
+  const stopping = () => context.stopping?.() === true
   try {
-    if (changed.size > 0) writeChanged(changed, files, outDir, previous, writers, (file) => sourceSegments(docsOf(file), forced.get(file.source), fraction, kinds, separator))
+    if (changed.size > 0) writeChanged(changed, files, outDir, previous, writers, (file) => sourceSegments(docsOf(file), forced.get(file.source), fraction, kinds, separator), stopping)
+    // Nothing is in place yet: a newer edit may still leave every file (and the state) as the previous build wrote them.
+    if (stopping()) throw stopped
     for (const writer of writers) writer.commit()
   } catch (error) {
     for (const writer of writers) writer.abort()
+    if (error === stopped) return {files: [], stopped: true}
     throw error
   } finally {
     previous.close()
@@ -361,6 +365,9 @@ async function writeLitgpt(context: OutputContext): Promise<{files: OutputFile[]
   writeAtomicSync(stateFile, text)
   return {files: result, state: {version: 2, digest: createHash('sha256').update(text).digest('hex').slice(0, 32)}}
 }
+
+/** Thrown through the writing when a newer edit waits (`context.stopping`). */
+const stopped = new Error('stopped for a newer edit')
 
 /** The JSONL files, in the order they are listed: per kind, combined, then every kind as chat messages. */
 export function jsonlStreams(kinds: readonly Kind[]): string[] {
@@ -529,7 +536,8 @@ function writeChanged(
   outDir: string,
   previous: PreviousFiles,
   writers: SegmentFileWriter[],
-  generate: (file: PublishedFile) => Map<string, StreamText>
+  generate: (file: PublishedFile) => Map<string, StreamText>,
+  stopping: () => boolean
 ): void {
   // For each source, the changed files it contributes to; for each file, the index of its last source.
   const order = new Map(files.map((file, index) => [file.source, index]))
@@ -546,6 +554,7 @@ function writeChanged(
   }
   const open = new Map<string, SegmentFileWriter>()
   for (let index = 0; index < files.length; index++) {
+    if (index % 256 === 255 && stopping()) throw stopped
     const list = tasks.get(index)
     if (!list) continue
     const file = files[index] as PublishedFile

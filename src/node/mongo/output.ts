@@ -41,8 +41,11 @@ export const mongoOutput: BuildOutput = {
         key: cache.key(file),
         include: () => true,
         parts: () => ({nodes: nodeLines(cache.documents(file))})
-      }))
-    ).nodes as ConcatState
+      })),
+      () => context.stopping?.() === true
+    )?.nodes
+    // A newer edit waits (the dev server): the file stays the previous build's, and so does the cache.
+    if (!state) return {files: [], stopped: true}
     cache.save(context.files)
     const result: MongoOutputState = {version: 1, concat: state}
     return {files: [{path: nodesFile, records: state.records, bytes: state.bytes, sha256: hashConcat(state, path.join(context.config.out, nodesFile))}], state: result}
