@@ -52,8 +52,11 @@ function rssKB(pid) {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0)
 }
 
-/** Edit a page's source N times; each time measure save → new text in the open page. */
-export async function measureEdits(page, file, count, marker) {
+/**
+ * Edit a page's source N times; each time measure save → new text in the open page. The next save follows the
+ * shown edit at once, or `gapMs` later (an author's pace: some servers miss a save that soon after the last).
+ */
+export async function measureEdits(page, file, count, marker, gapMs = 0) {
   const original = readFileSync(file, 'utf8')
   const latencies = []
   try {
@@ -70,6 +73,7 @@ export async function measureEdits(page, file, count, marker) {
         throw new Error(`edit ${edit} of ${count} (${marker}) never showed in the page within 30 s; it shows: ${shown}`, {cause: error})
       }
       latencies.push(performance.now() - saved)
+      if (gapMs > 0) await new Promise((resolve) => setTimeout(resolve, gapMs))
     }
   } finally {
     writeFileSync(file, original)
