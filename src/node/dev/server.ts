@@ -317,8 +317,12 @@ export async function startDevServer(config: Config, options: DevServerOptions =
   await watcher.ready
   log.status(statusLine(lastResult, 'ready at ' + url))
   // A fresh thread compiles slowly until the JIT has seen the pipeline run: warm it while the author reads
-  // (outside the work queue, so a real edit never waits for it; it stops at the first edit).
-  void warmUp(config, Object.keys(cache.index.files), () => edited).catch(() => {})
+  // (outside the work queue, so a real edit never waits for it; it stops at the first edit). Not before the first
+  // page has loaded (its client connected) or a few seconds passed: its first compile holds the thread for
+  // ~0.5 s (the highlighter's grammars), which the first page would wait for.
+  void pageLoaded(vite, 5000)
+    .then(() => warmUp(config, Object.keys(cache.index.files), () => edited))
+    .catch(() => {})
 
   return {
     url,
@@ -339,6 +343,20 @@ export async function startDevServer(config: Config, options: DevServerOptions =
       await apis.close()
     }
   }
+}
+
+/** Resolves when a browser's HMR client first connects (a page has loaded), or after `timeoutMs`. */
+function pageLoaded(vite: ViteDevServer, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, timeoutMs)
+    timer.unref()
+    vite.ws.on('connection', done)
+    function done(): void {
+      clearTimeout(timer)
+      vite.ws.off('connection', done)
+      resolve()
+    }
+  })
 }
 
 /** `TAGPRESS_DEBUG_TIMING=1`: what the server saw, compiled, pushed and built, and when (stderr). */
