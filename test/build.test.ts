@@ -100,6 +100,32 @@ describe('tagpress build', () => {
     expect(incremental).toEqual(p.snapshot())
   })
 
+  it('the card lists are spliced by source: an edit that renames a shared deck rewrites the cards of an unchanged file too', () => {
+    // Anki compares deck names without case, so cards get the first spelling met: b.md's cards follow a.md's title.
+    const p = project({
+      'a.md': '# Basics\n\n[/Q]A?[Q/] [/A]A.[A/] [/BLOCKREAD/]\n',
+      'b.md': '# basics\n\n[/Q]B?[Q/] [/A]B.[A/] [/BLOCKREAD/]\n',
+      'c.md': '# Other\n\n[/Q]C?[Q/] [/A]C.[A/] [/BLOCKREAD/]\n'
+    })
+    p.build()
+    // (The top deck is the project's folder name.)
+    const decks = () => (JSON.parse(p.read('out/anki/cards.json')) as {cards: Array<{source: string; deck: string}>}).cards.map((card) => [card.source, card.deck.split('::').slice(1).join('::')])
+    expect(decks()).toEqual([['a.md', 'Basics'], ['b.md', 'Basics'], ['c.md', 'Other']])
+    p.write('a.md', '# BASICS\n\n[/Q]A?[Q/] [/A]A, again.[A/] [/BLOCKREAD/]\n')
+    expect(p.build().stats.compiled).toBe(1)
+    expect(decks()).toEqual([['a.md', 'BASICS'], ['b.md', 'BASICS'], ['c.md', 'Other']])
+    expect(p.read('out/anki/cards.tsv')).toMatch(/\tB\.\t.*::BASICS\t/)
+    // The first card's file changes too (the one without a comma before it).
+    p.remove('a.md')
+    p.build()
+    expect(decks()).toEqual([['b.md', 'basics'], ['c.md', 'Other']])
+    const incremental = p.snapshot()
+    p.clean('out')
+    p.clean('.tagpress')
+    p.build()
+    expect(incremental).toEqual(p.snapshot())
+  })
+
   it('a build stopped after the datasets or the site (the dev server, when a newer edit waits) leaves the rest to the next build, which ends byte-identical to a clean build', async () => {
     const {build} = await import('../src/node/build/build.js')
     const {loadConfig} = await import('../src/node/config/load.js')

@@ -30,9 +30,27 @@ export function cardRecord(card: PlannedCard): Record<string, unknown> {
 
 /** `cards.json`: `{"notetype": {...}, "cards": [...]}`, one card a line (diffs stay readable). */
 export function cardsJson(cards: readonly PlannedCard[]): string {
-  const head = JSON.stringify({name: notetypeName, fields: fieldNames})
-  if (cards.length === 0) return '{"notetype":' + head + ',"cards":[]}\n'
-  return '{"notetype":' + head + ',"cards":[\n' + cards.map((card) => JSON.stringify(cardRecord(card))).join(',\n') + '\n]}\n'
+  return jsonHead() + jsonCards(cards, true) + jsonTail(cards.length === 0)
+}
+
+/**
+ * `cards.json` in three parts, so that a build can splice it source by source: the head, each source's cards (a
+ * line each, after the comma that ends the card before, unless it holds the file's first card), and the tail.
+ */
+export function jsonHead(): string {
+  return '{"notetype":' + JSON.stringify({name: notetypeName, fields: fieldNames}) + ',"cards":['
+}
+
+export function jsonCards(cards: readonly PlannedCard[], first: boolean): string {
+  let text = ''
+  cards.forEach((card, index) => {
+    text += (first && index === 0 ? '\n' : ',\n') + JSON.stringify(cardRecord(card))
+  })
+  return text
+}
+
+export function jsonTail(empty: boolean): string {
+  return empty ? ']}\n' : '\n]}\n'
 }
 
 export const tsvColumns = [...fieldNames, 'Deck', 'Tags', 'GUID'] as const
@@ -58,7 +76,12 @@ export function tsvCell(value: string): string {
 }
 
 export function cardsTsv(cards: readonly PlannedCard[]): string {
-  let out = tsvHeader()
+  return tsvHeader() + tsvLines(cards)
+}
+
+/** The cards' lines of `cards.tsv` (a cell may hold a quoted line break). */
+export function tsvLines(cards: readonly PlannedCard[]): string {
+  let out = ''
   for (const card of cards) {
     const cells = [...fieldNames.map((name) => card.fields[name]), card.deck, card.tags.join(' '), card.guid]
     out += cells.map(tsvCell).join('\t') + '\n'

@@ -5,7 +5,8 @@ import {fileURLToPath} from 'node:url'
 import {writeAtomicSync} from '../fs/atomic.js'
 import type {BuildOutput, OutputContext, OutputFile, OutputResult, PublishedFile} from '../outputs/types.js'
 import {toolVersion} from '../version.js'
-import {cardsJson, cardsTsv} from './lists.js'
+import {hashConcat, writeConcat, type ConcatSource, type ConcatState} from '../outputs/concat.js'
+import {jsonCards, jsonHead, jsonTail, tsvHeader, tsvLines} from './lists.js'
 import {fieldNames, notetypeHash} from './notetype.js'
 import {mediaName, packageOf, planFile, unifyDeckCase, type PlannedCard} from './plan.js'
 import {PlanCache} from './plan-cache.js'
@@ -32,8 +33,10 @@ interface WrittenFile extends OutputFile {
 
 /** What the previous build wrote, handed back as `context.previous`. */
 export interface AnkiState {
-  version: 2
+  version: 3
   files: Record<string, WrittenFile>
+  /** `cards.json` and `cards.tsv` by source, to splice them (see `writeLists`). */
+  lists: {json: ConcatState; tsv: ConcatState}
   /**
    * Per source: its cache key and its questions `[guid, slot, question, line]`, to notice reworded questions.
    * Megabytes at 10,000 files: kept in `.tagpress/anki-questions.json`, and only its digest in the build's state,
@@ -58,7 +61,7 @@ function ownCode(): string {
 
 function readState(previous: unknown): AnkiState | undefined {
   const state = previous as AnkiState | undefined
-  return state && state.version === 2 && state.files && typeof state.questions?.digest === 'string' ? state : undefined
+  return state && state.version === 3 && state.files && state.lists?.json && state.lists.tsv && typeof state.questions?.digest === 'string' ? state : undefined
 }
 
 const questionsFile = 'anki-questions.json'
@@ -121,10 +124,14 @@ async function writeAnki(context: OutputContext): Promise<OutputResult> {
 
   const plans = new PlanCache(path.join(context.stateDir, 'anki-plans.jsonl'), settings)
   const cards: PlannedCard[] = []
+  /** Each file's cards, in the order of `cards`. */
+  const cardsByFile: Array<{file: PublishedFile; cards: PlannedCard[]}> = []
   let planned = 0
   for (const list of members.values()) {
     for (const file of list) {
-      cards.push(...plans.cards(file, () => planFile(config, file)))
+      const fileCards = plans.cards(file, () => planFile(config, file))
+      cards.push(...fileCards)
+      if (fileCards.length > 0) cardsByFile.push({file, cards: fileCards})
       // Every thousand files, give way to a newer edit (nothing is written yet; the plan cache stays as it was).
       if (++planned % 1000 === 0 && context.stopping?.()) return {files: [], stopped: true}
     }
@@ -169,8 +176,11 @@ async function writeAnki(context: OutputContext): Promise<OutputResult> {
     savedAny = true
     written[pkg] = save(config.out, pkg, bytes, list.length, inputs)
   }
-  written[jsonPath] = reusable(jsonPath, listInputs) ?? save(config.out, jsonPath, cardsJson(cards), cards.length, listInputs)
-  written[tsvPath] = reusable(tsvPath, listInputs) ?? save(config.out, tsvPath, cardsTsv(cards), cards.length, listInputs)
+  const oldJson = reusable(jsonPath, listInputs)
+  const oldTsv = reusable(tsvPath, listInputs)
+  const lists = oldJson && oldTsv && previous ? previous.lists : writeLists(config.out, settings, cardsByFile, previous?.lists)
+  written[jsonPath] = oldJson ?? listFile(config.out, jsonPath, lists.json, cards.length, listInputs)
+  written[tsvPath] = oldTsv ?? listFile(config.out, tsvPath, lists.tsv, cards.length, listInputs)
 
   // Packages of the previous build that no longer exist (a folder emptied, `anki.packages` changed).
   for (const file of Object.keys(previous?.files ?? {})) {
@@ -180,7 +190,38 @@ async function writeAnki(context: OutputContext): Promise<OutputResult> {
   const ordered = Object.keys(written).sort().map((file) => written[file] as WrittenFile)
   const questionsText = JSON.stringify(questions)
   writeAtomicSync(path.join(context.stateDir, questionsFile), questionsText)
-  return {files: ordered.map(publicFile), state: {version: 2, files: Object.fromEntries(ordered.map((file) => [file.path, file])), questions: {digest: digestOf(questionsText)}}}
+  return {files: ordered.map(publicFile), state: {version: 3, files: Object.fromEntries(ordered.map((file) => [file.path, file])), lists, questions: {digest: digestOf(questionsText)}}}
+}
+
+/**
+ * `cards.json` and `cards.tsv`, spliced like the datasets: a source whose cards are the same as last time keeps its
+ * bytes (copied from the previous file), so an edit writes one source's lines instead of every card's (at 10,000
+ * files, 64 MB of text made and held in memory). A source's lines follow from its plan (its compile and time, and
+ * the settings), the deck names after case unification, and whether it holds the file's first card (no comma).
+ */
+function writeLists(out: string, settings: string, cardsByFile: ReadonlyArray<{file: PublishedFile; cards: PlannedCard[]}>, previous: AnkiState['lists'] | undefined): AnkiState['lists'] {
+  const edge = (source: string, key: string, parts: Record<string, string>): ConcatSource => ({source, key, include: () => true, parts: () => parts})
+  const sources: ConcatSource[] = [edge('\0head', settings, {json: jsonHead(), tsv: tsvHeader()})]
+  cardsByFile.forEach(({file, cards}, index) => {
+    const first = index === 0
+    const key = createHash('sha256').update(settings).update(file.key).update(String(file.time)).update(first ? '1' : '0')
+    for (const card of cards) key.update(card.deck + '\n')
+    sources.push({source: file.source, key: key.digest('hex').slice(0, 32), include: () => true, parts: () => ({json: jsonCards(cards, first), tsv: tsvLines(cards)})})
+  })
+  const empty = cardsByFile.length === 0
+  sources.push(edge('\0tail', settings + (empty ? ':empty' : ''), {json: jsonTail(empty), tsv: ''}))
+  const states = writeConcat(
+    [
+      {name: 'json', file: path.join(out, jsonPath), previous: previous?.json},
+      {name: 'tsv', file: path.join(out, tsvPath), previous: previous?.tsv}
+    ],
+    sources
+  )
+  return {json: states.json as ConcatState, tsv: states.tsv as ConcatState}
+}
+
+function listFile(out: string, file: string, state: ConcatState, records: number, inputs: string): WrittenFile {
+  return {path: file, records, bytes: state.bytes, sha256: hashConcat(state, path.join(out, file)), inputs}
 }
 
 function publicFile(file: WrittenFile): OutputFile {
