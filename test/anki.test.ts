@@ -295,6 +295,10 @@ describe('the writer and the reader', () => {
     expect(asked).toBe(3)
     const never = await writeApkg({notes, media: []}, () => false)
     expect(Buffer.from(never as Uint8Array).equals(Buffer.from(whole))).toBe(true)
+    // 100 notes: six statements of 16 rows and one of 4, every note read back in order.
+    const file = tmp('hundred.apkg')
+    writeFileSync(file, whole)
+    expect((await records(file)).map((record) => record.guid)).toEqual(notes.map((item) => item.guid))
   })
 
   test('an empty deck reads as no records', async () => {

@@ -2,6 +2,7 @@ import {stripHtml} from './html.js'
 import {fieldChecksum, idFromName} from './ids.js'
 import {fieldNames, notetypeId, notetypeJson, sortFieldIndex} from './notetype.js'
 import {sqlite} from './sqlite.js'
+import type {Database, SqlValue, Statement} from 'sql.js'
 import {writeZip, type ZipInput} from './zip-writer.js'
 
 /**
@@ -174,8 +175,18 @@ export async function writeCollection(input: PackageInput, stopping: () => boole
       utf8(JSON.stringify(deckMap)),
       utf8(JSON.stringify(defaultDeckConfig))
     ])
-    const insertNote = db.prepare('INSERT INTO notes VALUES (?, CAST(? AS TEXT), ?, ?, -1, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), ?, 0, \'\')')
-    const insertCard = db.prepare('INSERT INTO cards VALUES (?, ?, ?, 0, ?, -1, 0, 0, ?, 0, 0, 0, 0, 0, 0, 0, 0, \'\')')
+    // Rows go in several to a statement: each `run` crosses into WebAssembly and binds its values one call at a time,
+    // and 16 rows a call halve the time of one (the same rows in the same order: the same file).
+    const insertNotes = rowsStatement(db, 'notes', noteRow, rowsPerStatement)
+    const insertCards = rowsStatement(db, 'cards', cardRow, rowsPerStatement)
+    let noteValues: SqlValue[] = []
+    let cardValues: SqlValue[] = []
+    const flush = (notesStatement: Statement, cardsStatement: Statement): void => {
+      notesStatement.run(noteValues)
+      cardsStatement.run(cardValues)
+      noteValues = []
+      cardValues = []
+    }
     db.exec('BEGIN')
     const base = time * 1000
     for (let index = 0; index < notes.length; index++) {
@@ -185,7 +196,7 @@ export async function writeCollection(input: PackageInput, stopping: () => boole
       const id = base + index
       const deck = decks.get(note.deck) as number
       const fields = note.fields as string[]
-      insertNote.run([
+      noteValues.push(
         id,
         utf8(note.guid),
         notetypeId,
@@ -194,19 +205,30 @@ export async function writeCollection(input: PackageInput, stopping: () => boole
         utf8(fields.join('\x1f')),
         utf8(stripHtml(fields[sortFieldIndex] ?? '')),
         fieldChecksum(stripHtml(fields[0] ?? ''))
-      ])
+      )
       // `due` of a new card is its position: Anki introduces the cards in document order.
-      insertCard.run([id, id, deck, note.mod, index + 1])
+      cardValues.push(id, id, deck, note.mod, index + 1)
+      if ((index + 1) % rowsPerStatement === 0) flush(insertNotes, insertCards)
     }
+    const left = notes.length % rowsPerStatement
+    if (left > 0) flush(rowsStatement(db, 'notes', noteRow, left), rowsStatement(db, 'cards', cardRow, left))
     if (stopping()) return undefined
     db.exec(indexes)
     db.exec('COMMIT')
-    insertNote.free()
-    insertCard.free()
     return db.export()
   } finally {
     db.close()
   }
+}
+
+/** One row of `notes` (8 values) and of `cards` (5 values); text as UTF-8 bytes cast to text (see above). */
+const noteRow = "(?, CAST(? AS TEXT), ?, ?, -1, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), ?, 0, '')"
+const cardRow = "(?, ?, ?, 0, ?, -1, 0, 0, ?, 0, 0, 0, 0, 0, 0, 0, 0, '')"
+const rowsPerStatement = 16
+
+/** `INSERT INTO table VALUES row, row, …` for `count` rows (freed with the database). */
+function rowsStatement(db: Database, table: string, row: string, count: number): Statement {
+  return db.prepare('INSERT INTO ' + table + ' VALUES ' + Array(count).fill(row).join(', '))
 }
 
 function utf8(text: string): Uint8Array {
