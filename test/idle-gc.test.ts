@@ -1,5 +1,6 @@
 import {afterEach, describe, expect, it, vi} from 'vitest'
-import {exposedGc, idleCollector} from '../src/node/dev/idle-gc.js'
+import {idleCollector} from '../src/node/dev/idle-gc.js'
+import {exposedGc} from '../src/node/gc.js'
 
 // The dev server's threads collect their garbage once they have been idle a while (RSS flat over 500 edits).
 afterEach(() => {

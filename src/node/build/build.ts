@@ -9,6 +9,7 @@ import type {FileMessage} from '../compile/types.js'
 import type {Config} from '../config/types.js'
 import {UserError} from '../errors.js'
 import {writeAtomicSync} from '../fs/atomic.js'
+import {exposedGc} from '../gc.js'
 import {hashConcat, writeConcat, type ConcatState} from '../outputs/concat.js'
 import {buildOutputs} from '../outputs/registry.js'
 import type {SyncReport} from '../mongo/sync.js'
@@ -433,7 +434,13 @@ async function writeOutputs(
 
   const outputStates: Record<string, unknown> = {}
   let preempted = false
+  // Each output after the site holds the whole corpus in its own form (the deck, the LitGPT splits, the trees): a full
+  // collection before each keeps one's garbage from adding to the next one's peak (10,000 files: 1,076 → 913 MB cold,
+  // ~670 → ~490 MB on an edit; a few hundred ms at that size). Not in the dev server's builds (`preempt`): a newer
+  // edit would wait for it, and that thread collects when idle.
+  const collect = preempt ? undefined : exposedGc()
   for (const output of await buildOutputs()) {
+    collect?.()
     const result = preempted || preempt?.() ? undefined : await output.write({
       config, stateDir: path.join(config.root, '.tagpress'), buildId, files: published, progress,
       previous: previous?.outputs?.[output.name], warn: (message) => warnings.push(message), ...(preempt ? {stopping: preempt} : {})
