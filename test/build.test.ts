@@ -100,6 +100,31 @@ describe('tagpress build', () => {
     expect(incremental).toEqual(p.snapshot())
   })
 
+  it('an image that changes while the text that shows it does not: the page, the records and the cards take its new name, as in a clean build', () => {
+    const p = project({
+      'pic.svg': '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>',
+      'a.md': '# Pics\n\n[/Q]What is shown?[Q/] [/A]This: ![a picture](pic.svg)[A/] [/BLOCKREAD/]\n',
+      'b.md': '# Other\n\nNo pictures.\n'
+    })
+    p.build()
+    const before = /assets\/pic\.[0-9a-f]+\.svg/.exec(p.read('out/site/a.html'))?.[0]
+    expect(before).toBeDefined()
+    p.write('pic.svg', '<svg xmlns="http://www.w3.org/2000/svg" width="2" height="2"/>')
+    expect(p.build().stats.compiled).toBe(1)
+    const after = /assets\/pic\.[0-9a-f]+\.svg/.exec(p.read('out/site/a.html'))?.[0]
+    expect(after).toBeDefined()
+    expect(after).not.toBe(before)
+    expect(existsSync(path.join(p.dir, 'out/site', after as string))).toBe(true)
+    expect(p.read('out/anki/cards.json')).toContain(path.basename(after as string).replace(/\.svg$/, ''))
+    const incremental = p.snapshot()
+    p.clean('out')
+    p.clean('.tagpress')
+    p.build()
+    expect(incremental).toEqual(p.snapshot())
+    // Unchanged since: nothing is compiled again.
+    expect(p.build().stats.compiled).toBe(0)
+  })
+
   it('the card lists are spliced by source: an edit that renames a shared deck rewrites the cards of an unchanged file too', () => {
     // Anki compares deck names without case, so cards get the first spelling met: b.md's cards follow a.md's title.
     const p = project({

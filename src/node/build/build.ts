@@ -217,8 +217,16 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   const tasks: CompileTask[] = []
   const warnings: string[] = []
   for (const stat of sources) {
-    const key = keys.get(stat.source) as string
-    const meta = options.clean ? undefined : cache.meta(key)
+    let key = keys.get(stat.source) as string
+    let meta = options.clean ? undefined : cache.meta(key)
+    if (meta && !assetsUnchanged(config.content, meta)) {
+      // An image it shows changed, its text did not: the compile names the image by its new content hash, so it
+      // needs a key of its own, or every output that goes by the key (pages, datasets, cards) would keep the old name.
+      key = withAssets(key, config.content, meta)
+      keys.set(stat.source, key)
+      ;(entries[stat.source] as FileEntry).key = key
+      meta = options.clean ? undefined : cache.meta(key)
+    }
     if (meta && assetsUnchanged(config.content, meta) && cache.has(key)) metas.set(stat.source, meta)
     else {
       const value = values.get(stat.source) ?? readFileSync(path.join(config.content, stat.source), 'utf8')
@@ -603,6 +611,15 @@ function assetsUnchanged(contentDir: string, meta: CompiledMeta): boolean {
     if (!stat || stat.size !== asset.size || stat.mtimeMs !== asset.mtimeMs) return false
   }
   return true
+}
+
+/** A compile's key for the same text with the assets it referenced as they are now (size and time). */
+function withAssets(key: string, contentDir: string, meta: CompiledMeta): string {
+  const stamps = meta.assets.map((asset) => {
+    const stat = statSync(path.join(contentDir, asset.source), {throwIfNoEntry: false})
+    return asset.source + ' ' + (stat ? stat.size + ' ' + stat.mtimeMs : 'missing')
+  })
+  return hash([key, 'assets', ...stamps].join('\n'), key.length)
 }
 
 function hash(value: string, length = 32): string {
