@@ -32,6 +32,23 @@ if (import.meta.hot) {
       void refresh()
     }
   })
+  // A navigation change applied while this page loaded (before its messages could reach it) is missed: ask now that
+  // the handlers listen, and again whenever the connection (re)opens.
+  void checkNavigation()
+  import.meta.hot.on('vite:ws:connect', () => void checkNavigation())
+}
+
+/** Refresh if the server's navigation is newer than the one this page shows. */
+async function checkNavigation(): Promise<void> {
+  const meta = document.querySelector<HTMLMetaElement>('meta[name="tagpress-dev-nav"]')
+  const url = meta?.dataset.check
+  if (!meta || !url) return
+  try {
+    const response = await fetch(url, {cache: 'no-store'})
+    if (response.ok && (await response.text()) !== meta.content) await refresh()
+  } catch {
+    // The server is gone or restarting: Vite's client reconnects, and asks again then.
+  }
 }
 
 function normalize(pathname: string): string {
@@ -75,6 +92,9 @@ function swap(html: string): void {
   const layout = document.querySelector('.tp-layout')
   const nextLayout = next.querySelector('.tp-layout')
   if (layout && nextLayout) layout.className = nextLayout.className
+  const version = document.querySelector<HTMLMetaElement>('meta[name="tagpress-dev-nav"]')
+  const nextVersion = next.querySelector<HTMLMetaElement>('meta[name="tagpress-dev-nav"]')
+  if (version && nextVersion) version.content = nextVersion.content
   document.title = next.title
   updated(x, y)
 }

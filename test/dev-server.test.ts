@@ -134,6 +134,34 @@ describe.runIf(run)('tagpress dev', () => {
     await datasetsMatchFreshBuild()
   })
 
+  it('a page that loaded while a new file was applied asks for the navigation and shows the file', async () => {
+    const version = async () => Number(await (await fetch(dev.url + '@tagpress/nav-version')).text())
+    const before = await version()
+    // Hold the dev client back: the page has its HTML, but nothing listens for the server's messages yet.
+    let release = (): void => {}
+    const held = new Promise<void>((resolve) => (release = resolve))
+    let asked = (): void => {}
+    const requested = new Promise<void>((resolve) => (asked = resolve))
+    let continued: Promise<void> = Promise.resolve()
+    await page.route('**/dev-client.ts*', (route) => {
+      asked()
+      continued = held.then(() => route.continue())
+      return continued
+    })
+    await page.goto(dev.url + 'guide/intro.html', {waitUntil: 'commit'})
+    await requested
+    project.write('guide/late.md', '# Late page\n\nText.\n')
+    // Applied, and its message sent, before the client listens.
+    await expect.poll(version, {timeout: 10_000}).toBeGreaterThan(before)
+    release()
+    await continued
+    await page.unroute('**/dev-client.ts*')
+    await page.locator('nav.tp-nav a[href$="guide/late.html"]').waitFor({timeout: 10_000})
+    expect(await page.locator('meta[name="tagpress-dev-nav"]').getAttribute('content')).toBe(String(await version()))
+    project.remove('guide/late.md')
+    await page.locator('nav.tp-nav a[href$="guide/late.html"]').waitFor({state: 'detached', timeout: 10_000})
+  })
+
   it('never lets a navigation refresh that was under way undo a newer edit of the open page', async () => {
     await page.goto(dev.url + 'guide/intro.html')
     await page.waitForSelector('h1')

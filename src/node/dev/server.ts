@@ -62,6 +62,8 @@ export async function startDevServer(config: Config, options: DevServerOptions =
    * opens at once; the navigation fills in when the build is done.
    */
   const compiledHere = new Set<string>()
+  /** Counts navigation changes: a page that loaded while one was applied missed its message, and asks. */
+  let navVersion = 0
   /** Compiles this thread made since the last background build: handed to it, so it reuses them instead of compiling again. */
   let compiledForBuild: Array<[string, CompiledMeta]> = []
 
@@ -103,6 +105,11 @@ export async function startDevServer(config: Config, options: DevServerOptions =
     if (request.method !== 'GET' && request.method !== 'HEAD') return false
     if (!url.pathname.startsWith(base)) return false
     const relative = decodeURIComponent(url.pathname.slice(base.length))
+    if (relative === navVersionPath) {
+      response.writeHead(200, {'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store'})
+      response.end(String(navVersion))
+      return true
+    }
     if (relative === searchIndexName) return sendFile(response, path.join(config.out, 'site', searchIndexName), 'application/x-ndjson; charset=utf-8')
     if (relative.startsWith('assets/')) {
       const source = site.assetSource(relative)
@@ -113,7 +120,9 @@ export async function startDevServer(config: Config, options: DevServerOptions =
     // Compiled here: a page the first build has not reached yet, or one whose compile was collected.
     if (!site.readable(fileId) && (site.has(fileId) || lastResult === undefined)) await compileAsked(fileId)
     const html = site.render(fileId)
-    const page = await vite.transformIndexHtml(url.pathname, html ?? site.renderNotFound())
+    // The navigation this page shows, so that its client can tell whether it missed a change (see dev-client.ts).
+    const versioned = (html ?? site.renderNotFound()).replace('</head>', '<meta name="tagpress-dev-nav" content="' + navVersion + '" data-check="' + base + navVersionPath + '">\n</head>')
+    const page = await vite.transformIndexHtml(url.pathname, versioned)
     response.writeHead(html ? 200 : 404, {'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store'})
     response.end(page)
     return true
@@ -147,7 +156,7 @@ export async function startDevServer(config: Config, options: DevServerOptions =
     }
     // Pages of files deleted while the server was down.
     for (const source of site.sources()) if (!known[source] && !compiledHere.has(source)) changed = site.remove(source) || changed
-    if (changed) send('tagpress:invalidate', {})
+    if (changed) invalidate()
     debug?.('first build adopted, ' + (changed ? 'pages invalidated' : 'nothing to show'))
   }
 
@@ -228,7 +237,7 @@ export async function startDevServer(config: Config, options: DevServerOptions =
     if (restart) {
       log.info('tagpress dev: the config changed; restart `tagpress dev` to apply it')
     }
-    if (navChanged) send('tagpress:invalidate', {})
+    if (navChanged) invalidate()
     if (navChanged) debug?.('navigation changed, pages invalidated')
     if (changedSources.size > 0) {
       log.status(statusLine(lastResult, 'updated ' + changedSources.size + ' file' + (changedSources.size === 1 ? '' : 's') + ' in ' + Math.round(performance.now() - started) + ' ms'))
@@ -310,6 +319,12 @@ export async function startDevServer(config: Config, options: DevServerOptions =
     vite.ws.send({type: 'custom', event, data})
   }
 
+  /** Every page's navigation is out of date: open pages refresh (pages loading now see the new version). */
+  function invalidate(): void {
+    navVersion++
+    send('tagpress:invalidate', {})
+  }
+
   const watched = [config.content, ...(config.file ? [config.file] : [])]
   const watcher = watchPaths(watched, onBatch)
   // The first build (everything, incrementally from the cache) runs while the server already answers.
@@ -344,6 +359,9 @@ export async function startDevServer(config: Config, options: DevServerOptions =
     }
   }
 }
+
+/** Where a dev page asks for the navigation version (not a page name: it starts with `@`). */
+const navVersionPath = '@tagpress/nav-version'
 
 /** Resolves when a browser's HMR client first connects (a page has loaded), or after `timeoutMs`. */
 function pageLoaded(vite: ViteDevServer, timeoutMs: number): Promise<void> {
