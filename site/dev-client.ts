@@ -7,6 +7,9 @@
 import {initCode} from './code'
 import {initToc} from './toc'
 
+/** The navigation version a page shows (set by `tagpress dev` when it serves the page). */
+const navMeta = 'meta[name="tagpress-dev-nav"]'
+
 let stale = false
 /** Counts the pushed updates applied: a refresh that was under way while one arrived may carry older HTML. */
 let applied = 0
@@ -40,7 +43,7 @@ if (import.meta.hot) {
 
 /** Refresh if the server's navigation is newer than the one this page shows. */
 async function checkNavigation(): Promise<void> {
-  const meta = document.querySelector<HTMLMetaElement>('meta[name="tagpress-dev-nav"]')
+  const meta = document.querySelector<HTMLMetaElement>(navMeta)
   const url = meta?.dataset.check
   if (!meta || !url) return
   try {
@@ -92,8 +95,8 @@ function swap(html: string): void {
   const layout = document.querySelector('.tp-layout')
   const nextLayout = next.querySelector('.tp-layout')
   if (layout && nextLayout) layout.className = nextLayout.className
-  const version = document.querySelector<HTMLMetaElement>('meta[name="tagpress-dev-nav"]')
-  const nextVersion = next.querySelector<HTMLMetaElement>('meta[name="tagpress-dev-nav"]')
+  const version = document.querySelector<HTMLMetaElement>(navMeta)
+  const nextVersion = next.querySelector<HTMLMetaElement>(navMeta)
   if (version && nextVersion) version.content = nextVersion.content
   document.title = next.title
   updated(x, y)

@@ -16,6 +16,15 @@ afterAll(() => {
   for (const created of projects) created.dispose()
 })
 
+/** What the builds so far left in `out/` equals what a build from nothing (no `out/`, no `.tagpress/`) writes. */
+function expectSameAsCleanBuild(p: Project): void {
+  const incremental = p.snapshot()
+  p.clean('out')
+  p.clean('.tagpress')
+  p.build()
+  expect(incremental).toEqual(p.snapshot())
+}
+
 const site = {
   'index.md': '---\ntitle: Home\n---\n# Home\n\nStart with [the intro](guide/intro.md#block-reader-explanation).\n',
   'guide/intro.md': spec,
@@ -93,11 +102,7 @@ describe('tagpress build', () => {
     writeFileSync(plans, lines.slice(0, 2).join('\n') + '\n["guide/more.md",' + '\n')
     p.build()
     expect(p.read('out/anki/cards.json')).toContain('much more')
-    const incremental = p.snapshot()
-    p.clean('out')
-    p.clean('.tagpress')
-    p.build()
-    expect(incremental).toEqual(p.snapshot())
+    expectSameAsCleanBuild(p)
   })
 
   it('an image that changes while the text that shows it does not: the page, the records and the cards take its new name, as in a clean build', () => {
@@ -116,11 +121,7 @@ describe('tagpress build', () => {
     expect(after).not.toBe(before)
     expect(existsSync(path.join(p.dir, 'out/site', after as string))).toBe(true)
     expect(p.read('out/anki/cards.json')).toContain(path.basename(after as string).replace(/\.svg$/, ''))
-    const incremental = p.snapshot()
-    p.clean('out')
-    p.clean('.tagpress')
-    p.build()
-    expect(incremental).toEqual(p.snapshot())
+    expectSameAsCleanBuild(p)
     // Unchanged since: nothing is compiled again.
     expect(p.build().stats.compiled).toBe(0)
   })
@@ -144,11 +145,7 @@ describe('tagpress build', () => {
     p.remove('a.md')
     p.build()
     expect(decks()).toEqual([['b.md', 'basics'], ['c.md', 'Other']])
-    const incremental = p.snapshot()
-    p.clean('out')
-    p.clean('.tagpress')
-    p.build()
-    expect(incremental).toEqual(p.snapshot())
+    expectSameAsCleanBuild(p)
   })
 
   it('a build stopped after the datasets or the site (the dev server, when a newer edit waits) leaves the rest to the next build, which ends byte-identical to a clean build', async () => {

@@ -219,15 +219,17 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
   for (const stat of sources) {
     let key = keys.get(stat.source) as string
     let meta = options.clean ? undefined : cache.meta(key)
-    if (meta && !assetsUnchanged(config.content, meta)) {
+    let current = meta !== undefined && assetsUnchanged(config.content, meta)
+    if (meta && !current) {
       // An image it shows changed, its text did not: the compile names the image by its new content hash, so it
       // needs a key of its own, or every output that goes by the key (pages, datasets, cards) would keep the old name.
       key = withAssets(key, config.content, meta)
       keys.set(stat.source, key)
       ;(entries[stat.source] as FileEntry).key = key
-      meta = options.clean ? undefined : cache.meta(key)
+      meta = cache.meta(key)
+      current = meta !== undefined && assetsUnchanged(config.content, meta)
     }
-    if (meta && assetsUnchanged(config.content, meta) && cache.has(key)) metas.set(stat.source, meta)
+    if (meta && current && cache.has(key)) metas.set(stat.source, meta)
     else {
       const value = values.get(stat.source) ?? readFileSync(path.join(config.content, stat.source), 'utf8')
       const previous = cache.index.files[stat.source]?.key
