@@ -15,6 +15,7 @@ import {cardsTsv, tsvCell, tsvHeader} from '../src/node/anki/lists.js'
 import {fieldNames, notetypeHash, notetypeId, notetypeJson, notetypeVersion} from '../src/node/anki/notetype.js'
 import {ankiOutput, rewordings, type Questions} from '../src/node/anki/output.js'
 import {ankiTag, deckComponent, fileSafe, fillInstruction, guidOf, mediaName, packageOf, planFile, tagsOf, unifyDeckCase, type PlannedCard} from '../src/node/anki/plan.js'
+import {PlanCache} from '../src/node/anki/plan-cache.js'
 import {readDeck, type DeckRecord} from '../src/node/anki/reader.js'
 import {cardCss} from '../src/node/anki/style.js'
 import {deckIds, writeApkg, type DeckNote} from '../src/node/anki/writer.js'
@@ -266,6 +267,34 @@ describe('planning cards from compiled files', () => {
   })
 })
 
+describe('the plan cache', () => {
+  test('reuses the lines of unchanged sources byte for byte (wide characters too), plans the rest, and ends every line', () => {
+    const file = tmp('plans.jsonl')
+    const card = (question: string) => ({guid: 'g', question, fields: {}}) as unknown as PlannedCard
+    const line = (source: string, key: string, question: string) => JSON.stringify([source, key, 5, [card(question)]])
+    const kept = line('a.md', 'k1', 'Chapter › Été ✓')
+    // The last line without its newline (a file cut short after it) still counts, and is written back whole.
+    writeFileSync(file, JSON.stringify('settings') + '\n' + kept + '\n' + line('b.md', 'old', 'B?') + '\n' + line('c.md', 'k3', 'C?'))
+    const published = (source: string, key: string) => ({source, key, time: 5}) as unknown as PublishedFile
+    const planned: string[] = []
+    const plan = (source: string) => () => {
+      planned.push(source)
+      return [card('new ' + source)]
+    }
+    const plans = new PlanCache(file, 'settings')
+    expect(plans.cards(published('a.md', 'k1'), plan('a.md'))[0]?.question).toBe('Chapter › Été ✓')
+    expect(plans.cards(published('b.md', 'k2'), plan('b.md'))[0]?.question).toBe('new b.md')
+    expect(plans.cards(published('c.md', 'k3'), plan('c.md'))[0]?.question).toBe('C?')
+    expect(planned).toEqual(['b.md'])
+    plans.save()
+    expect(readFileSync(file, 'utf8')).toBe(JSON.stringify('settings') + '\n' + kept + '\n' + line('b.md', 'k2', 'new b.md') + '\n' + line('c.md', 'k3', 'C?') + '\n')
+    // Other settings: nothing is reused.
+    const other = new PlanCache(file, 'other settings')
+    other.cards(published('a.md', 'k1'), plan('a.md'))
+    expect(planned).toEqual(['b.md', 'a.md'])
+  })
+})
+
 describe('the writer and the reader', () => {
   test('same notes, same bytes; the zip holds the collection, the media map and the media', async () => {
     const notes = [note(1), note(2, {fields: ['#first', 'Tabs\tand\nlines', 'intro', '<img src="a.png">', 'f#0']})]
@@ -346,6 +375,25 @@ describe('the writer and the reader', () => {
     const latest = tmp('latest.apkg')
     writeFileSync(latest, zipSync({meta: new Uint8Array([8, 3]), 'collection.anki21b': new Uint8Array([0x28, 0xb5, 0x2f, 0xfd, 1, 2, 3]), 'collection.anki2': good}))
     expect(await readError(latest)).toMatch(/collection\.anki21b/)
+  })
+
+  test('the collection is sized before the inserts and cut to its pages: no padding left in the file, whatever the guess', async () => {
+    const {sqlite} = await import('../src/node/anki/sqlite.js')
+    const SQL = await sqlite()
+    // One small note (the guess is mostly the fixed allowance), and notes with fields larger than a page (overflow pages).
+    const big = '<p>' + 'ünïcödé › text '.repeat(600) + '</p>'
+    for (const notes of [[note(1)], Array.from({length: 300}, (_, index) => note(index, index % 7 === 0 ? {fields: ['I', 'Q' + index, '', big, 'f']} : {}))]) {
+      const collection = unzipSync(await writeApkg({notes, media: []}))['collection.anki2'] as Uint8Array
+      const db = new SQL.Database(collection)
+      try {
+        const [pages, size] = [db.exec('PRAGMA page_count')[0]?.values[0]?.[0], db.exec('PRAGMA page_size')[0]?.values[0]?.[0]]
+        expect(collection.length).toBe(Number(pages) * Number(size))
+        expect(db.exec('PRAGMA integrity_check')[0]?.values[0]?.[0]).toBe('ok')
+        expect(db.exec('SELECT count(*), sum(length(flds)) FROM notes')[0]?.values[0]).toEqual([notes.length, notes.reduce((sum, item) => sum + item.fields.join('\x1f').length, 0)])
+      } finally {
+        db.close()
+      }
+    }
   })
 
   test('10,000 cards write and read back', async () => {

@@ -122,23 +122,10 @@ async function writeAnki(context: OutputContext): Promise<OutputResult> {
     Object.keys(previous.files).length === packageInputs.size + 2
   if (unchanged) return {files: Object.values(previous.files).map(publicFile), state: previous}
 
-  const plans = new PlanCache(path.join(context.stateDir, 'anki-plans.jsonl'), settings)
-  const cards: PlannedCard[] = []
-  /** Each file's cards, in the order of `cards`. */
-  const cardsByFile: Array<{file: PublishedFile; cards: PlannedCard[]}> = []
-  let planned = 0
-  for (const list of members.values()) {
-    for (const file of list) {
-      const fileCards = plans.cards(file, () => planFile(config, file))
-      cards.push(...fileCards)
-      if (fileCards.length > 0) cardsByFile.push({file, cards: fileCards})
-      // Every thousand files, give way to a newer edit (nothing is written yet; the plan cache stays as it was).
-      if (++planned % 1000 === 0 && context.stopping?.()) return {files: [], stopped: true}
-    }
-  }
-  plans.save()
+  const planned = planAll(config, context, members, settings)
   // Nothing is written yet: a newer edit may still have the next build write the deck.
-  if (context.stopping?.()) return {files: [], stopped: true}
+  if (!planned || context.stopping?.()) return {files: [], stopped: true}
+  const {cards, cardsByFile} = planned
   unifyDeckCase(cards)
   const byPackage = new Map<string, PlannedCard[]>()
   for (const card of cards) {
@@ -191,6 +178,34 @@ async function writeAnki(context: OutputContext): Promise<OutputResult> {
   const questionsText = JSON.stringify(questions)
   writeAtomicSync(path.join(context.stateDir, questionsFile), questionsText)
   return {files: ordered.map(publicFile), state: {version: 3, files: Object.fromEntries(ordered.map((file) => [file.path, file])), lists, questions: {digest: digestOf(questionsText)}}}
+}
+
+/**
+ * Every package's cards in order, and each file's, from the plan cache where it still holds (else planned); the cache
+ * is saved, and dropped with its bytes before the deck is assembled. Undefined when a newer edit waits.
+ */
+function planAll(
+  config: OutputContext['config'],
+  context: OutputContext,
+  members: ReadonlyMap<string, readonly PublishedFile[]>,
+  settings: string
+): {cards: PlannedCard[]; cardsByFile: Array<{file: PublishedFile; cards: PlannedCard[]}>} | undefined {
+  const plans = new PlanCache(path.join(context.stateDir, 'anki-plans.jsonl'), settings)
+  const cards: PlannedCard[] = []
+  /** Each file's cards, in the order of `cards`. */
+  const cardsByFile: Array<{file: PublishedFile; cards: PlannedCard[]}> = []
+  let planned = 0
+  for (const list of members.values()) {
+    for (const file of list) {
+      const fileCards = plans.cards(file, () => planFile(config, file))
+      cards.push(...fileCards)
+      if (fileCards.length > 0) cardsByFile.push({file, cards: fileCards})
+      // Every thousand files, give way to a newer edit (nothing is written yet; the plan cache stays as it was).
+      if (++planned % 1000 === 0 && context.stopping?.()) return undefined
+    }
+  }
+  plans.save()
+  return {cards, cardsByFile}
 }
 
 /**

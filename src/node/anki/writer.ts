@@ -2,7 +2,7 @@ import {stripHtml} from './html.js'
 import {fieldChecksum, idFromName} from './ids.js'
 import {fieldNames, notetypeId, notetypeJson, sortFieldIndex} from './notetype.js'
 import {sqlite} from './sqlite.js'
-import type {Database, SqlValue, Statement} from 'sql.js'
+import type {Database, SqlJsStatic, SqlValue, Statement} from 'sql.js'
 import {writeZip, type ZipInput} from './zip-writer.js'
 
 /**
@@ -143,9 +143,8 @@ export async function writeCollection(input: PackageInput, stopping: () => boole
   const firstDeck = notes.length > 0 ? (decks.get(notes[0]!.deck) as number) : 1
 
   const SQL = await sqlite()
-  const db = new SQL.Database()
+  const db = presized(SQL, expectedBytes(notes))
   try {
-    db.exec(schema)
     const conf = {
       activeDecks: [firstDeck],
       addToCur: true,
@@ -219,6 +218,46 @@ export async function writeCollection(input: PackageInput, stopping: () => boole
   } finally {
     db.close()
   }
+}
+
+/**
+ * A new collection with its tables, its file already about `bytes` long. sql.js keeps the database file in a
+ * JavaScript array that it grows by an eighth whenever a page lands past its end, copying it whole: at 45,000 notes,
+ * ~35 copies of up to 60 MB, about half the time of the inserts. A database opened from bytes starts with that
+ * array, so this one opens the empty schema's bytes followed by zeros: SQLite takes the page count from the header,
+ * writes its pages in place and cuts the file to them at commit, the same bytes as a file grown page by page (the
+ * same statements run, so the header's counters agree). Without a rollback journal, which would otherwise save the
+ * zeros of every page it overwrites first; a failed build throws the database away anyway.
+ */
+function presized(SQL: SqlJsStatic, bytes: number): Database {
+  const empty = new SQL.Database()
+  let head: Uint8Array
+  try {
+    empty.exec(schema)
+    head = empty.export()
+  } finally {
+    empty.close()
+  }
+  const file = new Uint8Array(Math.max(bytes, head.length))
+  file.set(head)
+  const db = new SQL.Database(file)
+  db.exec('PRAGMA journal_mode = OFF')
+  return db
+}
+
+/**
+ * The collection's size, from above: each note's text (its fields, the sort field again, its tags) and ~640 bytes
+ * for its ids, its card and their index entries, as measured on this writer's decks (45,082 notes of the 10,000-file
+ * bench corpus: 24.5 MB of text in a 49.9 MB file). Too small only means sql.js grows the rest as before.
+ */
+function expectedBytes(notes: readonly DeckNote[]): number {
+  let bytes = 0
+  for (const note of notes) {
+    for (const field of note.fields) bytes += Buffer.byteLength(field)
+    bytes += Buffer.byteLength(note.fields[sortFieldIndex] ?? '') + 640
+    for (const tag of note.tags) bytes += Buffer.byteLength(tag) + 1
+  }
+  return Math.ceil(bytes * 1.05) + 64 * 1024
 }
 
 /** One row of `notes` (8 values) and of `cards` (5 values); text as UTF-8 bytes cast to text (see above). */

@@ -9,7 +9,7 @@ import type {FileMessage} from '../compile/types.js'
 import type {Config} from '../config/types.js'
 import {UserError} from '../errors.js'
 import {writeAtomicSync} from '../fs/atomic.js'
-import {exposedGc} from '../gc.js'
+import {exposedGc, growHeapSlowly} from '../gc.js'
 import {hashConcat, writeConcat, type ConcatState} from '../outputs/concat.js'
 import {buildOutputs} from '../outputs/registry.js'
 import type {SyncReport} from '../mongo/sync.js'
@@ -449,6 +449,7 @@ async function writeOutputs(
   // ~670 → ~490 MB on an edit; a few hundred ms at that size). Not in the dev server's builds (`preempt`): a newer
   // edit would wait for it, and that thread collects when idle.
   const collect = preempt ? undefined : exposedGc()
+  if (!preempt) growHeapSlowly(30)
   for (const output of await buildOutputs()) {
     collect?.()
     const result = preempted || preempt?.() ? undefined : await output.write({
