@@ -11,6 +11,7 @@ import rehypeAnchors from '../../../plugins/rehype-anchors/index.js'
 import rehypeCode, {type Highlight} from '../../../plugins/rehype-code/index.js'
 import rehypeLinks, {type Options as LinkOptions} from '../../../plugins/rehype-links/index.js'
 import rehypeTaskLabels from '../../../plugins/rehype-task-labels/index.js'
+import remarkGfmAutolinkGuard from '../../../plugins/remark-gfm-autolink-guard/index.js'
 import remarkMatter from '../../../plugins/remark-matter/index.js'
 import remarkQa from '../../../plugins/remark-qa/index.js'
 import remarkReaders from '../../../plugins/remark-readers/index.js'
@@ -34,6 +35,7 @@ export function createProcessor(options: ProcessorOptions): TagpressProcessor {
   return unified()
     .use(remarkParse)
     .use(remarkGfm)
+    .use(remarkGfmAutolinkGuard)
     .use(remarkFrontmatter, ['yaml'])
     .use(remarkTag)
     .use(remarkMatter)
