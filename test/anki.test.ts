@@ -438,4 +438,24 @@ describe('the build output', () => {
     expect(reworded.files.map((file) => file.path)).toEqual(['anki/Deck/guide.apkg', 'anki/cards.json', 'anki/cards.tsv'])
     expect(statSync(deck, {throwIfNoEntry: false})).toBeUndefined()
   })
+
+  test('every note\'s checksum is Anki\'s (the stripped first field), for cards planned now and cards from the plan cache', async () => {
+    const out = tmp('out')
+    const context = (files: PublishedFile[], previous: unknown) => ({
+      config: config({}, {}, out), stateDir: out, buildId: 'b', files, progress: {} as never, previous, warn: () => undefined
+    })
+    const first = await ankiOutput.write(context([published('a.md', detail(['One?', 'Two?'])), published('b.md', detail(['Three?']))], undefined))
+    // b.md changes: the deck is written again, a.md's cards from the plan cache.
+    await ankiOutput.write(context([published('a.md', detail(['One?', 'Two?'])), published('b.md', detail(['Four?']), {}, 1_700_000_100, 'k2')], first.state))
+    const {sqlite} = await import('../src/node/anki/sqlite.js')
+    const SQL = await sqlite()
+    const db = new SQL.Database(unzipSync(readFileSync(path.join(out, 'anki/Deck.apkg')))['collection.anki2'] as Uint8Array)
+    try {
+      const rows = db.exec('SELECT flds, csum FROM notes ORDER BY id')[0]?.values ?? []
+      expect(rows).toHaveLength(3)
+      for (const [flds, csum] of rows) expect(csum).toBe(fieldChecksum(stripHtml(String(flds).split('\x1f')[0] as string)))
+    } finally {
+      db.close()
+    }
+  })
 })

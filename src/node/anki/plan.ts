@@ -3,9 +3,9 @@ import type {QaInfo, SectionInfo} from '../compile/types.js'
 import {pagePathOf} from '../compile/resolve.js'
 import type {Config} from '../config/types.js'
 import type {PublishedFile} from '../outputs/types.js'
-import {cleanField, escapeHtml, rewriteCardHtml} from './html.js'
-import {guidFor} from './ids.js'
-import type {FieldName} from './notetype.js'
+import {cleanField, escapeHtml, rewriteCardHtml, stripHtml} from './html.js'
+import {fieldChecksum, guidFor} from './ids.js'
+import {fieldNames, type FieldName} from './notetype.js'
 
 /**
  * The deck plan: which cards the published files make, with their fields,
@@ -34,6 +34,8 @@ export interface PlannedCard {
   slot: string
   /** The question as plain text, for messages. */
   question: string
+  /** Anki's checksum of the first field (`csum`): kept with the plan, so a deck made from cached plans hashes no field again. */
+  checksum: number
 }
 
 /** The default Instruction: the chapter path and the question's number in its section. */
@@ -237,7 +239,8 @@ export function planFile(config: Config, file: PublishedFile, instruction = conf
       media: [...media].map(([name, sitePath]) => ({name, sitePath})),
       mod: Math.max(1, Math.floor(file.time)),
       slot: (section?.slugPath ?? '') + '#' + n,
-      question: text
+      question: text,
+      checksum: fieldChecksum(stripHtml(fields[fieldNames[0]]))
     }
   })
 }

@@ -23,6 +23,8 @@ export interface DeckNote {
   deck: string
   /** When the note last changed, in seconds (Anki updates a note only from a strictly newer one). */
   mod: number
+  /** Anki's checksum of the first field, when known already (the plan keeps it); else computed here. */
+  checksum?: number
 }
 
 export interface MediaFile {
@@ -203,7 +205,7 @@ export async function writeCollection(input: PackageInput, stopping: () => boole
         utf8(note.tags.length > 0 ? ' ' + note.tags.join(' ') + ' ' : ''),
         utf8(fields.join('\x1f')),
         utf8(stripHtml(fields[sortFieldIndex] ?? '')),
-        fieldChecksum(stripHtml(fields[0] ?? ''))
+        note.checksum ?? fieldChecksum(stripHtml(fields[0] ?? ''))
       )
       // `due` of a new card is its position: Anki introduces the cards in document order.
       cardValues.push(id, id, deck, note.mod, index + 1)
