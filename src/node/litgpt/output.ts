@@ -141,9 +141,18 @@ async function writeLitgpt(context: OutputContext): Promise<OutputResult> {
     return docs
   }
   const summaries = new Map<string, Summary>()
+  // A converted source's share of each stream as the threshold rule alone splits it, taken in the same pass: step 3
+  // then converts only the few sources with a forced decision again (a cold build converted every source three times).
+  const unforced = new Map<string, ReturnType<typeof sourceStats>>()
   for (const file of files) {
     const old = previousSources[file.source]
-    summaries.set(file.source, old && old.key === file.key ? old.sum : summarize(docsOf(file), fraction))
+    if (old && old.key === file.key) {
+      summaries.set(file.source, old.sum)
+      continue
+    }
+    const docs = docsOf(file)
+    summaries.set(file.source, summarize(docs, fraction))
+    unforced.set(file.source, sourceStats(docs, undefined, fraction, kinds, separator, options.contextLength))
   }
 
   // 2. Split decisions that the threshold rule cannot make alone.
@@ -222,7 +231,7 @@ async function writeLitgpt(context: OutputContext): Promise<OutputResult> {
       sources[file.source] = old
       continue
     }
-    const {stats, over} = sourceStats(docsOf(file), decisions, fraction, kinds, separator, options.contextLength)
+    const {stats, over} = (!decisions && unforced.get(file.source)) || sourceStats(docsOf(file), decisions, fraction, kinds, separator, options.contextLength)
     sources[file.source] = {
       key: file.key,
       ...(seg ? {seg} : {}),
