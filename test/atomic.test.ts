@@ -1,7 +1,8 @@
-import {openSync, readFileSync, readSync, readdirSync, closeSync, writeFileSync} from 'node:fs'
+import {closeSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {asideName, replaceSync, writeAtomicSync} from '../src/node/fs/atomic.js'
+import {WriteQueue} from '../src/node/fs/write-queue.js'
 import {tempFolders} from './helpers/temp-folders.js'
 
 // Every output file is written aside and renamed over its target; `replaceSync` renames without freeing the
@@ -50,5 +51,28 @@ describe('replacing a file', () => {
     writeAtomicSync(file, 'second\n')
     expect(readFileSync(file, 'utf8')).toBe('second\n')
     expect(await settledNames(dir, 1)).toEqual(['qa.jsonl'])
+  })
+})
+
+describe('the write queue', () => {
+  it('writes every file whole (new folders too) with a few under way at once, and leaves nothing aside', async () => {
+    const dir = tempDir()
+    const queue = new WriteQueue(3)
+    const files = Array.from({length: 40}, (_, index) => path.join(dir, 'sub-' + (index % 4), 'page-' + index + '.html'))
+    for (const [index, file] of files.entries()) await queue.write(file, 'page ' + index + ' ' + 'é'.repeat(index * 100))
+    await queue.drain()
+    for (const [index, file] of files.entries()) expect(readFileSync(file, 'utf8')).toBe('page ' + index + ' ' + 'é'.repeat(index * 100))
+    for (const sub of readdirSync(dir)) expect(readdirSync(path.join(dir, sub)).filter((name) => name.endsWith('.tmp'))).toEqual([])
+  })
+
+  it('reports a failed write at the next write or at drain, never silently', async () => {
+    const dir = tempDir()
+    const queue = new WriteQueue(2)
+    // A folder stands where the file should go: the rename over it fails.
+    const blocked = path.join(dir, 'taken')
+    mkdirSync(path.join(blocked, 'inside'), {recursive: true})
+    await queue.write(blocked, 'x')
+    await expect(queue.drain()).rejects.toThrow()
+    await expect(queue.write(path.join(dir, 'next.html'), 'y')).rejects.toThrow()
   })
 })

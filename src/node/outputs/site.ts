@@ -5,6 +5,7 @@ import type {BuildCache, CompiledDetail, CompiledMeta} from '../build/cache.js'
 import type {Progress} from '../build/progress.js'
 import type {Config} from '../config/types.js'
 import {writeAtomicSync} from '../fs/atomic.js'
+import {WriteQueue} from '../fs/write-queue.js'
 import {renderNotFound, renderPage} from '../site/layout.js'
 import {SiteNav, type NavPage} from '../site/nav.js'
 import type {PageModel} from '../site/page-model.js'
@@ -81,6 +82,7 @@ export async function writeSite(
   const assets = {css: theme.css.map((file) => base + file), js: theme.js.map((file) => base + file)}
   const state: SiteState = {pages: {}, files: []}
   let written = 0
+  const writes = new WriteQueue()
 
   progress.start('rendering', pages.length)
   let done = 0
@@ -93,6 +95,7 @@ export async function writeSite(
     // Asked before each page to render, and every 500 pages (an edit renders few of 10,000, but hashes them all).
     if (previous && (!reused || done % 500 === 499) && stopping?.()) {
       // The pages written so far are this build's, the rest still the previous build's (as are the other files).
+      await writes.drain()
       progress.done()
       const pages = {...previous.pages, ...state.pages}
       return {state: {pages, files: [...new Set([...previous.files, ...state.files])].sort()}, written, pages: Object.keys(pages).length, sha256: '', nav, assets, stopped: true}
@@ -102,14 +105,15 @@ export async function writeSite(
     } else {
       const parts = cache.readParts(page.key)
       const html = renderPage(pageModel(config, page, nav, parts.html, JSON.parse(parts.detail) as CompiledDetail, assets))
-      writeAtomicSync(path.join(siteDir, pagePath), html)
+      await writes.write(path.join(siteDir, pagePath), html)
       state.pages[pagePath] = [layoutKey, hash(html)]
       written++
-      if (hasRecords(page)) writeAtomicSync(path.join(siteDir, slicePath(meta.fileId)), slice(meta.fileId, parts))
+      if (hasRecords(page)) await writes.write(path.join(siteDir, slicePath(meta.fileId)), slice(meta.fileId, parts))
     }
     if (hasRecords(page)) state.files.push(slicePath(meta.fileId))
     progress.tick(++done)
   }
+  await writes.drain()
   progress.done()
 
   const notFound = renderNotFound({
