@@ -91,6 +91,27 @@ describe('tagpress build', () => {
     expect(incremental).toEqual(p.snapshot())
   })
 
+  it('the outputs read only the parts of a cached compile they need, and a damaged cache file is reported in one sentence', () => {
+    const p = project(site)
+    p.build()
+    const first = p.snapshot()
+    // The outputs again from the cache alone (no previous output to copy from): the same bytes.
+    p.clean('out')
+    expect(p.build().stats.compiled).toBe(0)
+    expect(p.snapshot()).toEqual(first)
+    // A cache file that is not one: the build says where and what to do, without a stack trace.
+    const index = JSON.parse(p.read('.tagpress/cache/files.json')) as {files: Record<string, {key: string}>}
+    const key = (index.files['guide/intro.md'] as {key: string}).key
+    writeFileSync(path.join(p.dir, '.tagpress/cache/files', key.slice(0, 2), key), 'tagpress-cache-1\n[1]\nx')
+    p.clean('out')
+    const broken = p.run('build')
+    expect(broken.status).not.toBe(0)
+    expect(broken.stderr).toMatch(/The build cache in .* is damaged \([0-9a-f]+ is not a cache file of this version\); run the build again with --clean/)
+    expect(broken.stderr).not.toMatch(/\n\s+at /)
+    expect(p.build('--clean').status).toBe(0)
+    expect(p.snapshot()).toEqual(first)
+  })
+
   it('keeps each source\'s planned cards in .tagpress/anki-plans.jsonl; a damaged plan cache costs time, never a wrong deck', () => {
     const p = project(site)
     p.build()

@@ -18,7 +18,7 @@ import {writeDownloads, type ManifestEntry} from '../outputs/downloads.js'
 import {removeStale, searchIndexName, writeSite, type SitePage, type SiteState} from '../outputs/site.js'
 import {resolveTheme, type Theme} from '../site/theme.js'
 import {toolKey, toolVersion} from '../version.js'
-import {BuildCache, type CompiledDetail, type CompiledMeta, type FileEntry} from './cache.js'
+import {BuildCache, cacheFormat, type CompiledDetail, type CompiledMeta, type FileEntry} from './cache.js'
 import type {CompileTask, CompileTaskContext} from './compile-task.js'
 import {checkLinks} from './link-check.js'
 import {WorkerPool} from './pool.js'
@@ -387,7 +387,7 @@ async function writeOutputs(
             key,
             include: () => true,
             parts: () => {
-              const parts = cache.readParts(key)
+              const parts = cache.readParts(key, ['blocks', 'chapters', 'qa', 'search'])
               // An edit's few changed files are not read twice; a cold build's thousands are, rather than held.
               if (searchParts.size < 256) searchParts.set(key, parts.search)
               return parts
@@ -405,8 +405,8 @@ async function writeOutputs(
     key: page.key,
     meta: page.meta,
     time: page.time,
-    detail: () => JSON.parse(cache.readParts(page.key).detail) as CompiledDetail,
-    parts: () => cache.readParts(page.key)
+    detail: () => JSON.parse(cache.readParts(page.key, ['detail']).detail) as CompiledDetail,
+    parts: () => cache.readParts(page.key, ['blocks', 'chapters', 'qa'])
   }))
   stats.records = {blocks: concat.blocks?.records ?? 0, chapters: concat.chapters?.records ?? 0, qa: concat.qa?.records ?? 0}
   // A newer edit waits (the dev server, which serves pages from memory): once the datasets are current, the build
@@ -420,7 +420,7 @@ async function writeOutputs(
   if (previous && preempt?.()) return stopped()
   const search = writeConcat(
     [{name: 'search', file: path.join(config.out, searchOutput.file), previous: previous?.concat.search}],
-    chosen.map(({source, key}) => ({source, key, include: () => true, parts: () => ({search: searchParts.get(key) ?? cache.readParts(key).search})})),
+    chosen.map(({source, key}) => ({source, key, include: () => true, parts: () => ({search: searchParts.get(key) ?? cache.readParts(key, ['search']).search})})),
     // (The search index, as large as the datasets together, may be left for the next build too.)
     () => previous !== undefined && preempt?.() === true
   )
@@ -575,7 +575,7 @@ function folderRules(folders: Config['folders']): FolderRule[] {
 
 /** What every compile key depends on besides the file: the tool's code and the config that shapes compiles. */
 function fingerprintOf(config: Config): string {
-  return hash(JSON.stringify([toolKey(), config.site.base, config.folders]))
+  return hash(JSON.stringify([toolKey(), cacheFormat, config.site.base, config.folders]))
 }
 
 /**

@@ -121,7 +121,7 @@ export class DevSite {
   private model(fileId: string): PageModel | undefined {
     const page = this.pages.get(fileId)
     if (!page) return undefined
-    const parts = this.cache.readParts(page.key)
+    const parts = this.cache.readParts(page.key, ['html', 'detail'])
     return pageModel(this.config, page, this.nav(), parts.html, JSON.parse(parts.detail) as CompiledDetail, this.assets)
   }
 

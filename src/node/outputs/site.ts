@@ -103,7 +103,7 @@ export async function writeSite(
     if (reused) {
       state.pages[pagePath] = old
     } else {
-      const parts = cache.readParts(page.key)
+      const parts = cache.readParts(page.key, ['html', 'detail', 'blocks', 'chapters', 'qa'])
       const html = renderPage(pageModel(config, page, nav, parts.html, JSON.parse(parts.detail) as CompiledDetail, assets))
       await writes.write(path.join(siteDir, pagePath), html)
       state.pages[pagePath] = [layoutKey, hash(html)]

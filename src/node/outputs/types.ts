@@ -1,4 +1,4 @@
-import type {CompiledDetail, CompiledMeta, PartName} from '../build/cache.js'
+import type {CompiledDetail, CompiledMeta} from '../build/cache.js'
 import type {Progress} from '../build/progress.js'
 import type {Config} from '../config/types.js'
 
@@ -16,8 +16,8 @@ export interface PublishedFile {
   time: number
   /** Sections, Q/A pairs (Markdown and HTML) and highlighted code. */
   detail: () => CompiledDetail
-  /** The records as JSONL (`blocks`, `chapters`, `qa`), the page HTML, the search entries. */
-  parts: () => Record<PartName, string>
+  /** The records as JSONL (`blocks`, `chapters`, `qa`); only these parts of the compile are decoded. */
+  parts: () => Record<'blocks' | 'chapters' | 'qa', string>
 }
 
 /** One file an output wrote, for the manifest. */
