@@ -122,7 +122,7 @@ async function writeAnki(context: OutputContext): Promise<OutputResult> {
     Object.keys(previous.files).length === packageInputs.size + 2
   if (unchanged) return {files: Object.values(previous.files).map(publicFile), state: previous}
 
-  const planned = planAll(config, context, members, settings)
+  const planned = planAll(context, members, settings)
   // Nothing is written yet: a newer edit may still have the next build write the deck.
   if (!planned || context.stopping?.()) return {files: [], stopped: true}
   const {cards, cardsByFile} = planned
@@ -185,7 +185,6 @@ async function writeAnki(context: OutputContext): Promise<OutputResult> {
  * is saved, and dropped with its bytes before the deck is assembled. Undefined when a newer edit waits.
  */
 function planAll(
-  config: OutputContext['config'],
   context: OutputContext,
   members: ReadonlyMap<string, readonly PublishedFile[]>,
   settings: string
@@ -197,7 +196,7 @@ function planAll(
   let planned = 0
   for (const list of members.values()) {
     for (const file of list) {
-      const fileCards = plans.cards(file, () => planFile(config, file))
+      const fileCards = plans.cards(file, () => planFile(context.config, file))
       cards.push(...fileCards)
       if (fileCards.length > 0) cardsByFile.push({file, cards: fileCards})
       // Every thousand files, give way to a newer edit (nothing is written yet; the plan cache stays as it was).

@@ -20,8 +20,8 @@ export class PlanCache {
    */
   private readonly bytes: Buffer | undefined
   private readonly lines = new Map<string, {key: string; time: number; start: number; end: number}>()
-  /** This build's line of each source: the range of an unchanged one, or its new text. */
-  private readonly next = new Map<string, string | {start: number; end: number}>()
+  /** This build's line of each source: the range of an unchanged one, or its new text as UTF-8 (half a wide string). */
+  private readonly next = new Map<string, Buffer | {start: number; end: number}>()
   private changed = false
 
   constructor(
@@ -68,7 +68,7 @@ export class PlanCache {
     }
     const cards = plan()
     // Stored before anything (deck case unification) changes the objects.
-    this.next.set(file.source, JSON.stringify([file.source, file.key, file.time, cards]))
+    this.next.set(file.source, Buffer.from(JSON.stringify([file.source, file.key, file.time, cards]) + '\n'))
     this.changed = true
     return cards
   }
@@ -83,8 +83,8 @@ export class PlanCache {
     try {
       writeSync(fd, JSON.stringify(this.settings) + '\n')
       for (const source of [...this.next.keys()].sort()) {
-        const line = this.next.get(source) as string | {start: number; end: number}
-        if (typeof line === 'string') writeSync(fd, line + '\n')
+        const line = this.next.get(source) as Buffer | {start: number; end: number}
+        if (Buffer.isBuffer(line)) writeSync(fd, line)
         else if (line.end < (this.bytes as Buffer).length) writeSync(fd, (this.bytes as Buffer).subarray(line.start, line.end + 1))
         else writeSync(fd, (this.bytes as Buffer).toString('utf8', line.start, line.end) + '\n')
       }
