@@ -4,6 +4,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 import {Project} from './helpers/project.js'
+import {BuildCache, partNames} from '../src/node/build/cache.js'
 
 const spec = readFileSync(new URL('./fixtures/spec-example.md', import.meta.url), 'utf8')
 const projects: Project[] = []
@@ -102,11 +103,17 @@ describe('tagpress build', () => {
     // A cache file that is not one: the build says where and what to do, without a stack trace.
     const index = JSON.parse(p.read('.tagpress/cache/files.json')) as {files: Record<string, {key: string}>}
     const key = (index.files['guide/intro.md'] as {key: string}).key
-    writeFileSync(path.join(p.dir, '.tagpress/cache/files', key.slice(0, 2), key), 'tagpress-cache-1\n[1]\nx')
+    const file = path.join(p.dir, '.tagpress/cache/files', key.slice(0, 2), key)
+    // The format before byte lengths is still read (the dev server shows the last build's pages by their old keys).
+    const parts = new BuildCache(path.join(p.dir, '.tagpress'), false).readParts(key)
+    const values = partNames.map((name) => parts[name])
+    writeFileSync(file, 'tagpress-cache-1\n' + JSON.stringify(values.map((value) => value.length)) + '\n' + values.join(''))
+    expect(new BuildCache(path.join(p.dir, '.tagpress'), false).readParts(key, ['html', 'detail'])).toEqual({html: parts.html, detail: parts.detail})
+    writeFileSync(file, 'not a cache file at all')
     p.clean('out')
     const broken = p.run('build')
     expect(broken.status).not.toBe(0)
-    expect(broken.stderr).toMatch(/The build cache in .* is damaged \([0-9a-f]+ is not a cache file of this version\); run the build again with --clean/)
+    expect(broken.stderr).toMatch(/The build cache in .* is damaged \([0-9a-f]+ is not a cache file\); run the build again with --clean/)
     expect(broken.stderr).not.toMatch(/\n\s+at /)
     expect(p.build('--clean').status).toBe(0)
     expect(p.snapshot()).toEqual(first)

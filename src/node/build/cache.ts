@@ -45,6 +45,7 @@ export interface CacheIndex {
 export const cacheFormat = 'tagpress-cache-2'
 const header = cacheFormat + '\n'
 const headerBytes = Buffer.from(header)
+const formatOneBytes = Buffer.from('tagpress-cache-1\n')
 
 /**
  * The build cache in `.tagpress/cache/`: one file per compiled source (keyed
@@ -143,15 +144,25 @@ export class BuildCache {
       throw new UserError('The build cache in ' + this.dir + ' is damaged (' + key + ' is missing); run the build again with --clean')
     }
     const newline = bytes.indexOf(10, headerBytes.length)
-    if (!bytes.subarray(0, headerBytes.length).equals(headerBytes) || newline === -1) {
-      throw new UserError('The build cache in ' + this.dir + ' is damaged (' + key + ' is not a cache file of this version); run the build again with --clean')
+    const current = bytes.subarray(0, headerBytes.length).equals(headerBytes)
+    // Format 1 (lengths in characters) is still read: `tagpress dev` serves the previous build's pages, by their old
+    // keys, until its first build has compiled them again under the new ones.
+    const previous = !current && bytes.subarray(0, formatOneBytes.length).equals(formatOneBytes)
+    if (!(current || previous) || newline === -1) {
+      throw new UserError('The build cache in ' + this.dir + ' is damaged (' + key + ' is not a cache file); run the build again with --clean')
     }
-    const lengths = JSON.parse(bytes.toString('latin1', headerBytes.length, newline)) as number[]
+    let lengths: number[]
+    try {
+      lengths = JSON.parse(bytes.toString('latin1', headerBytes.length, newline)) as number[]
+    } catch {
+      throw new UserError('The build cache in ' + this.dir + ' is damaged (' + key + ' has no part lengths); run the build again with --clean')
+    }
     const parts: Record<string, string> = {}
-    let at = newline + 1
+    const text = previous ? bytes.toString('utf8', newline + 1) : undefined
+    let at = text === undefined ? newline + 1 : 0
     partNames.forEach((name, index) => {
       const length = lengths[index] ?? 0
-      if (names.includes(name)) parts[name] = bytes.toString('utf8', at, at + length)
+      if (names.includes(name)) parts[name] = text === undefined ? bytes.toString('utf8', at, at + length) : text.slice(at, at + length)
       at += length
     })
     return parts
