@@ -1,5 +1,5 @@
 import {spawnSync} from 'node:child_process'
-import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
@@ -117,6 +117,22 @@ describe('tagpress build', () => {
     expect(broken.stderr).not.toMatch(/\n\s+at /)
     expect(p.build('--clean').status).toBe(0)
     expect(p.snapshot()).toEqual(first)
+  })
+
+  it('every download is a hard link to its output, after an edit too, and nothing is left aside', () => {
+    const p = project({'a.md': '# A\n\n[/Q]One?[Q/] [/A]Yes.[A/] [/BLOCKREAD/]\n', 'b.md': '# B\n\nText. [/BLOCKREAD/]\n'})
+    p.build()
+    const deck = statSync(path.join(p.dir, 'out/anki/cards.json')).ino
+    p.write('b.md', '# B\n\nEdited text. [/BLOCKREAD/]\n')
+    p.build()
+    expect(statSync(path.join(p.dir, 'out/anki/cards.json')).ino).toBe(deck)
+    const files = (dir: string): string[] => readdirSync(dir, {recursive: true, encoding: 'utf8'}).filter((name) => statSync(path.join(dir, name)).isFile())
+    const downloads = path.join(p.dir, 'out/site/downloads/files')
+    const published = files(downloads)
+    expect(published).toEqual(expect.arrayContaining(['datasets/blocks.jsonl', 'manifest.json', 'mongo/nodes.jsonl']))
+    // Some were rewritten by the edit (the datasets), some not (the deck): both kinds stay links.
+    for (const name of published) expect(statSync(path.join(downloads, name)).ino, name).toBe(statSync(path.join(p.dir, 'out', name)).ino)
+    expect(files(path.join(p.dir, 'out')).filter((name) => name.endsWith('.tmp'))).toEqual([])
   })
 
   it('keeps each source\'s planned cards in .tagpress/anki-plans.jsonl; a damaged plan cache costs time, never a wrong deck', () => {

@@ -1,7 +1,7 @@
-import {closeSync, linkSync, mkdirSync, openSync, readSync, rmSync, copyFileSync, existsSync} from 'node:fs'
+import {closeSync, linkSync, mkdirSync, openSync, readSync, copyFileSync, existsSync, statSync} from 'node:fs'
 import path from 'node:path'
 import type {Config} from '../config/types.js'
-import {writeAtomicSync} from '../fs/atomic.js'
+import {asideName, replaceSync, writeAtomicSync} from '../fs/atomic.js'
 import {escapeHtml, escapeUrl, renderPage} from '../site/layout.js'
 import type {SiteNav} from '../site/nav.js'
 import type {PageModel} from '../site/page-model.js'
@@ -157,15 +157,24 @@ function readHead(file: string, bytes: number): string {
   }
 }
 
-/** A download is a hard link to the output (no second copy), or a copy across file systems. */
+/**
+ * A download is a hard link to the output (no second copy), or a copy across file systems. It replaces the old link
+ * like any output (`replaceSync`): the old link is often the last name of the previous build's file, and removing it
+ * in the call freed that file's blocks there (~120 ms for an edit's ~550 MB of outputs at 10,000 files).
+ */
 function publish(from: string, to: string): void {
+  const source = statSync(from)
+  const target = statSync(to, {throwIfNoEntry: false})
+  // Linked already (an output this build did not rewrite): a rename onto the same file would do nothing and leave the aside name.
+  if (target && target.ino === source.ino && target.dev === source.dev) return
   mkdirSync(path.dirname(to), {recursive: true})
-  rmSync(to, {force: true})
+  const aside = asideName(to)
   try {
-    linkSync(from, to)
+    linkSync(from, aside)
   } catch {
-    copyFileSync(from, to)
+    copyFileSync(from, aside)
   }
+  replaceSync(aside, to)
 }
 
 function size(bytes: number | undefined): string {
