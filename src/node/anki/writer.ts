@@ -232,19 +232,27 @@ export async function writeCollection(input: PackageInput, stopping: () => boole
  * zeros of every page it overwrites first; a failed build throws the database away anyway.
  */
 function presized(SQL: SqlJsStatic, bytes: number): Database {
-  const empty = new SQL.Database()
-  let head: Uint8Array
-  try {
-    empty.exec(schema)
-    head = empty.export()
-  } finally {
-    empty.close()
-  }
+  const head = emptyCollection(SQL)
   const file = new Uint8Array(Math.max(bytes, head.length))
   file.set(head)
   const db = new SQL.Database(file)
   db.exec('PRAGMA journal_mode = OFF')
   return db
+}
+
+/** The empty schema's bytes: the same for every package, made once (`anki.packages: "file"` writes thousands). */
+let emptyBytes: Uint8Array | undefined
+
+function emptyCollection(SQL: SqlJsStatic): Uint8Array {
+  if (emptyBytes) return emptyBytes
+  const empty = new SQL.Database()
+  try {
+    empty.exec(schema)
+    emptyBytes = empty.export()
+  } finally {
+    empty.close()
+  }
+  return emptyBytes
 }
 
 /**
