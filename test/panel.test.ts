@@ -288,8 +288,9 @@ describe.runIf(run)('the ask panel in tagpress dev', () => {
     await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight))
     await cite.click()
     const heading = page.locator(`[id="${anchor}"]`)
-    await expect.poll(async () => (await heading.boundingBox())?.y ?? -1).toBeGreaterThanOrEqual(40)
-    await expect.poll(async () => (await heading.boundingBox())?.y ?? 9999).toBeLessThan(200)
+    // A smooth scroll from the page's end: under load (the whole suite at once) it can take longer than poll's 1 s.
+    await expect.poll(async () => (await heading.boundingBox())?.y ?? -1, {timeout: 10_000}).toBeGreaterThanOrEqual(40)
+    await expect.poll(async () => (await heading.boundingBox())?.y ?? 9999, {timeout: 10_000}).toBeLessThan(200)
     expect(await heading.evaluate((element) => element.classList.contains('tp-ask-highlight'))).toBe(true)
     expect(new URL(page.url()).hash).toBe('#' + encodeURIComponent(anchor))
     expect(await panel(page).isVisible()).toBe(true)
@@ -304,8 +305,8 @@ describe.runIf(run)('the ask panel in tagpress dev', () => {
     await page.waitForTimeout(300)
     const sheet = (await panel(page).boundingBox())?.y ?? 0
     expect(sheet).toBeGreaterThan(300)
-    await expect.poll(async () => (await heading.boundingBox())?.y ?? -1).toBeGreaterThanOrEqual(40)
-    await expect.poll(async () => (await heading.boundingBox())?.y ?? 9999).toBeLessThan(sheet - 40)
+    await expect.poll(async () => (await heading.boundingBox())?.y ?? -1, {timeout: 10_000}).toBeGreaterThanOrEqual(40)
+    await expect.poll(async () => (await heading.boundingBox())?.y ?? 9999, {timeout: 10_000}).toBeLessThan(sheet - 40)
     await page.screenshot({path: path.join(shots, '03-cited-phone-375.png')})
     await page.locator('#tp-ask [data-act="size"]').click()
     expect(await panel(page).evaluate((element) => element.classList.contains('is-peek'))).toBe(false)
