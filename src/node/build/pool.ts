@@ -1,7 +1,8 @@
 import {Worker, type ResourceLimits} from 'node:worker_threads'
 
 interface Job<T> {
-  message: unknown
+  /** Dropped once posted: the worker has its own copy (a compile task's source text, for one). */
+  message?: unknown
   resolve: (value: T) => void
   reject: (error: Error) => void
 }
@@ -62,6 +63,7 @@ export class WorkerPool<T> {
       const job = this.queue.shift() as Job<T>
       this.running.set(worker, job)
       worker.postMessage(job.message)
+      delete job.message
     }
   }
 

@@ -90,7 +90,12 @@ function force(forced: ForcedMap, source: string, index: number, decision: Force
   map.set(index, {...map.get(index), ...decision})
 }
 
-const memoBudget = 64 * 1024 * 1024
+/**
+ * Characters of converted documents kept between the passes. A small corpus is converted once; a large one is
+ * converted again where it is written: at 10,000 files a 64 M budget held ~150 MB through the step (peak 533 → 383 MB
+ * without it) and saved no measurable time (LitGPT step 5.4 against 5.3 s cold; 1,000 files within noise).
+ */
+const memoBudget = 8 * 1024 * 1024
 
 export const litgptOutput: BuildOutput = {
   name: 'litgpt',
