@@ -1,5 +1,6 @@
 // Issue 2's benchmark: a cold full build against a bare unified pipeline
-// (1 and 2 threads, with and without the same highlighter), a warm build, and
+// (1 and 2 threads, with and without the same highlighter; and with GFM, the
+// syntax the SPEC requires, and the highlighter), a warm build, and
 // a rebuild after one edit, at 1,000 and 10,000 files, measured in one run.
 import {appendFileSync, existsSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -13,9 +14,9 @@ function tagpress(dir, ...args) {
   return runJson([cli, 'build', '--stats', ...args], {cwd: dir})
 }
 
-function bare(content, out, threads, highlight) {
+function bare(content, out, threads, highlight, gfm = false) {
   rmSync(out, {recursive: true, force: true})
-  return runJson([path.join(repo, 'scripts/bench/bare.js'), content, out, String(threads), ...(highlight ? ['--highlight'] : [])])
+  return runJson([path.join(repo, 'scripts/bench/bare.js'), content, out, String(threads), ...(highlight ? ['--highlight'] : []), ...(gfm ? ['--gfm'] : [])])
 }
 
 export async function benchBuild({sizes, runs}) {
@@ -28,7 +29,7 @@ export async function benchBuild({sizes, runs}) {
       writeFileSync(path.join(dir, '.corpus-' + size), '')
     }
     const repeat = size >= 10000 ? Math.max(1, Math.min(runs, 3)) : runs
-    const times = {bare1: [], bare2: [], bare2hl: [], cold: [], warm: [], edit: []}
+    const times = {bare1: [], bare2: [], bare2hl: [], bare2gfm: [], cold: [], warm: [], edit: []}
     let coldRss = 0
     let editRss = 0
     const coldSteps = []
@@ -38,6 +39,7 @@ export async function benchBuild({sizes, runs}) {
       times.bare1.push(bare(content, path.join(dir, 'bare-out'), 1, false).ms)
       times.bare2.push(bare(content, path.join(dir, 'bare-out'), 2, false).ms)
       times.bare2hl.push(bare(content, path.join(dir, 'bare-out'), 2, true).ms)
+      times.bare2gfm.push(bare(content, path.join(dir, 'bare-out'), 2, true, true).ms)
       rmSync(path.join(dir, 'out'), {recursive: true, force: true})
       rmSync(path.join(dir, '.tagpress'), {recursive: true, force: true})
       const cold = tagpress(dir, '--clean')
@@ -72,12 +74,12 @@ function readdirFirst(dir) {
 
 export function formatBuild(rows) {
   const lines = [
-    '| files | bare, 1 thread | bare, 2 threads | bare + highlighter, 2 threads | tagpress cold (all outputs) | cold ÷ bare 2 threads (+hl) | warm, nothing changed | one-edit rebuild | peak RSS cold / edit |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'
+    '| files | bare, 1 thread | bare, 2 threads | bare + highlighter, 2 threads | bare + GFM + highlighter, 2 threads | tagpress cold (all outputs) | cold ÷ bare 2 threads (+hl) [+GFM +hl] | warm, nothing changed | one-edit rebuild | peak RSS cold / edit |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'
   ]
   for (const row of rows) {
     lines.push(
-      `| ${row.size.toLocaleString('en')} | ${seconds(row.bare1)} | ${seconds(row.bare2)} | ${seconds(row.bare2hl)} | ${seconds(row.cold)} | ${(row.cold / row.bare2).toFixed(2)}× (${(row.cold / row.bare2hl).toFixed(2)}×) | ${seconds(row.warm)} | ${seconds(row.edit)} | ${megabytes(row.coldRss)} / ${megabytes(row.editRss)} |`
+      `| ${row.size.toLocaleString('en')} | ${seconds(row.bare1)} | ${seconds(row.bare2)} | ${seconds(row.bare2hl)} | ${seconds(row.bare2gfm)} | ${seconds(row.cold)} | ${(row.cold / row.bare2).toFixed(2)}× (${(row.cold / row.bare2hl).toFixed(2)}×) [${(row.cold / row.bare2gfm).toFixed(2)}×] | ${seconds(row.warm)} | ${seconds(row.edit)} | ${megabytes(row.coldRss)} / ${megabytes(row.editRss)} |`
     )
   }
   // Where the time after compiling goes: each output step (the Datasets and Train pages are `downloads`).
