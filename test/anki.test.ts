@@ -18,7 +18,7 @@ import {ankiTag, deckComponent, fileSafe, fillInstruction, guidOf, mediaName, pa
 import {PlanCache} from '../src/node/anki/plan-cache.js'
 import {readDeck, type DeckRecord} from '../src/node/anki/reader.js'
 import {cardCss} from '../src/node/anki/style.js'
-import {deckIds, writeApkg, type DeckNote} from '../src/node/anki/writer.js'
+import {deckIds, decksJson, writeApkg, type DeckNote} from '../src/node/anki/writer.js'
 import {UserError} from '../src/node/errors.js'
 import type {PublishedFile} from '../src/node/outputs/types.js'
 
@@ -140,6 +140,23 @@ describe('identities', () => {
     expect(new Set(ids.values()).size).toBe(4)
     expect([...ids.values()].every((id) => id >= 2 ** 30 && id < 2 ** 31 + 10)).toBe(true)
     expect(deckIds(['A::D']).get('A::D')).toBe(ids.get('A::D'))
+  })
+
+  test('the decks column is each deck\'s schema-11 JSON by id, as JSON.stringify would write the objects', () => {
+    const names = ['Guide', 'Guide::Setup "quoted"', 'Guide::Back\\slash::Ünïcödé 日本', 'Guide::Tab\tand\u2028line', 'Emoji 🎴']
+    const ids = deckIds(names)
+    // The fields and their order as rslib's NormalDeckSchema11 and genanki write them.
+    const deck = (id: number, name: string, mod: number) => ({
+      collapsed: false, browserCollapsed: false, conf: 1, desc: '', dyn: 0, extendNew: 0, extendRev: 0, id,
+      lrnToday: [0, 0], mod, name, newToday: [0, 0], revToday: [0, 0], timeToday: [0, 0], usn: -1
+    })
+    const expected: Record<string, unknown> = {'1': deck(1, 'Default', 0)}
+    for (const [name, id] of ids) expected[String(id)] = deck(id, name, 1700000000)
+    const text = decksJson(ids, 1700000000)
+    expect(text).toBe(JSON.stringify(expected))
+    const parsed = JSON.parse(text) as Record<string, {name: string; id: number}>
+    expect(Object.keys(parsed).map(Number)).toEqual([1, ...[...ids.values()].sort((a, b) => a - b)])
+    expect(parsed[String(ids.get('Guide::Back\\slash::Ünïcödé 日本'))]?.name).toBe('Guide::Back\\slash::Ünïcödé 日本')
   })
 })
 
