@@ -460,12 +460,14 @@ async function writeOutputs(
   // Each output after the site holds the whole corpus in its own form (the deck, the LitGPT splits, the trees): a full
   // collection before each keeps one's garbage from adding to the next one's peak (10,000 files: 1,076 → 913 MB cold,
   // ~670 → ~490 MB on an edit; a few hundred ms at that size). Not in the dev server's builds (`preempt`): a newer
-  // edit would wait for it, and that thread collects when idle. Within each output, the heap grows by 30% between
-  // full collections instead of up to 4× (10,000 files, cold: the LitGPT step's peak 880 → 557 MB). After each
-  // collection, a turn of the event loop: V8 frees dead buffers' memory on a background thread, and the deck's
-  // ~150 MB of them (sql.js's file and its export) were otherwise still held when the LitGPT step began.
+  // edit would wait for it, and that thread collects when idle. Within each output, the heap grows by 60% between
+  // full collections instead of up to 4× (10,000 files, cold: the LitGPT step's peak 880 → 557 MB at 30%; with the
+  // source texts freed and a smaller LitGPT memo, 30% only kept that step further below the deck's peak, which is
+  // buffers, not garbage, and cost ~1 s of collections on an edit). After each collection, a turn of the event loop:
+  // V8 frees dead buffers' memory on a background thread, and the deck's ~150 MB of them (sql.js's file and its
+  // export) were otherwise still held when the LitGPT step began.
   const collect = preempt ? undefined : exposedGc()
-  if (!preempt) heapGrowth(30)
+  if (!preempt) heapGrowth(60)
   for (const output of await buildOutputs()) {
     if (collect) {
       collect()
