@@ -1,10 +1,12 @@
 import {createHash} from 'node:crypto'
-import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 import {alpacaPrompt, fence, toInstruction, toText, wellFormed} from '../src/node/datasets/records.js'
 import {splitPoint} from '../src/node/datasets/split.js'
 import {tokenCounter} from '../src/node/datasets/tokens.js'
+import {LayoutBuilder, SpeculativeFiles, type StreamStat} from '../src/node/litgpt/layout.js'
 import {checkJsonFolder, checkJsonl, checkTextFolders} from './fixtures/litgpt/schema.js'
 import {Project} from './helpers/project.js'
 
@@ -172,6 +174,55 @@ describe('LitGPT corpora (out/datasets/litgpt/)', () => {
     const val = stats.files['text/val/part-00000.txt'] ?? {tokens: 0}
     expect(text.tokens + val.tokens).toBe(5 + 1 + 2 + 1)
     expect(p.read('out/datasets/litgpt/README.md')).toContain('exact, counted with `tokenizer.json`')
+  })
+})
+
+describe('first-build files (written while the sources are summarized)', () => {
+  const stat = (text: string): StreamStat => [Buffer.byteLength(text), 1, 3, 3, 0]
+  const shares = {
+    'a.md': [['qa/train.jsonl', '{"a":1}\n'], ['text/train', 'alpha text.\n']],
+    'b.md': [['qa/train.jsonl', '{"b":"é"}\n'], ['text/train', 'beta text.\n']]
+  } as const
+  const streams = ['qa/train.jsonl', 'text/train']
+  function written(keyOfB: string): {dir: string; files: SpeculativeFiles; builder: LayoutBuilder} {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tagpress-speculative-'))
+    const files = new SpeculativeFiles(dir, 16)
+    const builder = new LayoutBuilder(16)
+    for (const [source, list] of Object.entries(shares)) {
+      files.add(source, 'key-' + source, list.map(([stream, text]): [string, StreamStat, string] => [stream, stat(text), text]))
+      for (const [stream, text] of list) builder.add(source, source === 'b.md' ? keyOfB : 'key-' + source, stream, stat(text))
+    }
+    return {dir, files, builder}
+  }
+
+  it('are the final files when the layout holds the same shares, text packed into the same parts', () => {
+    const {dir, files, builder} = written('key-b.md')
+    try {
+      const layout = builder.layout(streams)
+      const writers = files.finish(layout)
+      expect(writers).toBeDefined()
+      for (const writer of writers ?? []) writer.commit()
+      const read = (file: string) => readFileSync(path.join(dir, 'datasets/litgpt', file), 'utf8')
+      expect(read('qa/train.jsonl')).toBe('{"a":1}\n{"b":"é"}\n')
+      // 12 + 11 bytes are over 16: one part each.
+      expect(read('text/train/part-00000.txt')).toBe('alpha text.\n')
+      expect(read('text/train/part-00001.txt')).toBe('beta text.\n')
+      for (const [file, state] of layout) expect(state.sha256).toBe(sha(path.join(dir, file)))
+      expect((readdirSync(dir, {recursive: true, encoding: 'utf8'}) as string[]).filter((name) => name.endsWith('.tmp'))).toEqual([])
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+
+  it('are thrown away, leaving no file behind, when a forced decision changed a source\'s share', () => {
+    const {dir, files, builder} = written('forced-key-of-b')
+    try {
+      expect(files.finish(builder.layout(streams))).toBeUndefined()
+      const left = (readdirSync(dir, {recursive: true, withFileTypes: true}) as Array<{isFile(): boolean}>).filter((entry) => entry.isFile())
+      expect(left).toEqual([])
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
   })
 })
 

@@ -7,13 +7,8 @@ import {toolVersion} from '../version.js'
 import {tokenCounter} from '../datasets/tokens.js'
 import {convertSource, docsSize, type Doc, type Kind} from './convert.js'
 import {renderReadme, type ReadmeFile} from './readme.js'
-import {PreviousFiles, SegmentFileWriter, type FileState, type Segment} from './segments.js'
-
-/** Where the LitGPT corpora go, relative to the out folder. */
-export const litgptDir = 'datasets/litgpt'
-
-/** `[bytes, records, tokens, max tokens of a record, records over the context length]` of one source in one stream. */
-type StreamStat = [number, number, number, number, number]
+import {LayoutBuilder, SpeculativeFiles, isText, litgptDir, type StreamStat} from './layout.js'
+import {PreviousFiles, SegmentFileWriter, sameSegments, type FileState, type Segment} from './segments.js'
 
 /**
  * Per kind, by the threshold rule: `[records, in validation, min training point, its
@@ -91,8 +86,9 @@ function force(forced: ForcedMap, source: string, index: number, decision: Force
 }
 
 /**
- * Characters of converted documents kept between the passes. A small corpus is converted once; a large one is
- * converted again where it is written: at 10,000 files a 64 M budget held ~150 MB through the step (its peak 533 →
+ * Characters of converted documents kept between the passes, when they were not written in the first (see
+ * `SpeculativeFiles`: a first build whose split decisions were not forced). A small corpus is converted once; a
+ * large one is converted again where it is written: at 10,000 files a 64 M budget held ~150 MB through the step (its peak 533 →
  * 383 MB without a memo) and saved ~0.5 s of a 6–7 s step, less than this host's spread (no state: 5.8–7.1 s against
  * 6.6–7.4 s with 8 M, two runs each; 1,000 files within noise).
  */
@@ -150,15 +146,32 @@ async function writeLitgpt(context: OutputContext): Promise<OutputResult> {
   // A converted source's share of each stream as the threshold rule alone splits it, taken in the same pass: step 3
   // then converts only the few sources with a forced decision again (a cold build converted every source three times).
   const unforced = new Map<string, ReturnType<typeof sourceStats>>()
-  for (const file of files) {
-    const old = previousSources[file.source]
-    if (old && old.key === file.key) {
-      summaries.set(file.source, old.sum)
-      continue
-    }
-    const docs = docsOf(file)
-    summaries.set(file.source, summarize(docs, fraction))
-    unforced.set(file.source, sourceStats(docs, undefined, fraction, kinds, separator, options.contextLength))
+  const stopping = () => context.stopping?.() === true
+  // With nothing to reuse, every source is converted here: its shares are written here too (see `SpeculativeFiles`).
+  const speculative = Object.keys(previousSources).length === 0 ? new SpeculativeFiles(outDir, options.textFileBytes) : undefined
+  try {
+    files.forEach((file, index) => {
+      const old = previousSources[file.source]
+      if (old && old.key === file.key) {
+        summaries.set(file.source, old.sum)
+        return
+      }
+      if (speculative && index % 256 === 255 && stopping()) throw stopped
+      // Written at once, never kept: no memo for a source whose shares are on disk.
+      const docs = speculative ? convertSource(file.parts(), conversion) : docsOf(file)
+      summaries.set(file.source, summarize(docs, fraction))
+      const segments = sourceSegments(docs, undefined, fraction, kinds, separator, options.contextLength)
+      const stats = segmentStats(segments, docs, kinds, options.contextLength)
+      unforced.set(file.source, stats)
+      speculative?.add(file.source, file.key, streams.flatMap((stream): Array<[string, StreamStat, string]> => {
+        const share = segments.get(stream)
+        return share ? [[stream, stats.stats[stream] as StreamStat, share.parts.join('')]] : []
+      }))
+    })
+  } catch (error) {
+    speculative?.abort()
+    if (error === stopped) return {files: [], stopped: true}
+    throw error
   }
 
   // 2. Split decisions that the threshold rule cannot make alone.
@@ -259,14 +272,16 @@ async function writeLitgpt(context: OutputContext): Promise<OutputResult> {
     else changed.set(file, fileState)
   }
   const writers: SegmentFileWriter[] = []
-  const stopping = () => context.stopping?.() === true
   try {
-    if (changed.size > 0) writeChanged(changed, files, outDir, previous, writers, (file) => sourceSegments(docsOf(file), forced.get(file.source), fraction, kinds, separator), stopping)
+    const written = speculative?.finish(layout)
+    if (written) writers.push(...written)
+    else if (changed.size > 0) writeChanged(changed, files, outDir, previous, writers, (file) => sourceSegments(docsOf(file), forced.get(file.source), fraction, kinds, separator), stopping)
     // Nothing is in place yet: a newer edit may still leave every file (and the state) as the previous build wrote them.
     if (stopping()) throw stopped
     for (const writer of writers) writer.commit()
   } catch (error) {
     for (const writer of writers) writer.abort()
+    speculative?.abort()
     if (error === stopped) return {files: [], stopped: true}
     throw error
   } finally {
@@ -394,54 +409,15 @@ export function jsonlStreams(kinds: readonly Kind[]): string[] {
 
 const textStreams = ['text/train', 'text/val'] as const
 
-function isText(stream: string): boolean {
-  return stream === 'text/train' || stream === 'text/val'
-}
-
-/**
- * The files of a state and their segments: each JSONL stream is one file of
- * every source's share in order; text streams are packed into parts of about
- * `textFileBytes`, a source's share never split. `known` adds the hashes.
- */
+/** The files of a state and their segments (see `LayoutBuilder`); `known` adds the hashes. */
 function layoutOf(state: LitgptState, textFileBytes: number, known?: Record<string, FileSummary>): Map<string, FileState> {
-  const layout = new Map<string, FileState>()
-  const parts = new Map<string, {part: number; bytes: number}>()
+  const builder = new LayoutBuilder(textFileBytes, known)
   for (const source of state.order) {
     const entry = state.sources[source]
     if (!entry) continue
-    for (const [index, bytes, records, tokens, maxTokens, over] of entry.st) {
-      if (records === 0) continue
-      const stream = state.streams[index] as string
-      let file: string
-      if (isText(stream)) {
-        let packing = parts.get(stream)
-        if (!packing) {
-          packing = {part: 0, bytes: 0}
-          parts.set(stream, packing)
-        }
-        if (packing.bytes > 0 && packing.bytes + bytes > textFileBytes) {
-          packing.part++
-          packing.bytes = 0
-        }
-        packing.bytes += bytes
-        file = litgptDir + '/' + stream + '/part-' + String(packing.part).padStart(5, '0') + '.txt'
-      } else file = litgptDir + '/' + stream
-      let fileState = layout.get(file)
-      if (!fileState) {
-        fileState = {stream, segments: [], bytes: 0, records: 0, sha256: known?.[file]?.sha256 ?? '', tokens: 0, maxTokens: 0, over: 0}
-        layout.set(file, fileState)
-      }
-      fileState.segments.push([source, entry.seg ?? entry.key, bytes, records])
-      fileState.bytes += bytes
-      fileState.records += records
-      fileState.tokens += tokens
-      fileState.maxTokens = Math.max(fileState.maxTokens, maxTokens)
-      fileState.over += over
-    }
+    for (const [index, ...stat] of entry.st) if (stat[1] > 0) builder.add(source, entry.seg ?? entry.key, state.streams[index] as string, stat)
   }
-  // Listed in stream order (JSONL streams, then text parts), whatever order the sources filled them in.
-  const rank = new Map(state.streams.map((stream, index) => [stream, index]))
-  return new Map([...layout].sort((a, b) => (rank.get(a[1].stream) as number) - (rank.get(b[1].stream) as number) || (a[0] < b[0] ? -1 : 1)))
+  return builder.layout(state.streams)
 }
 
 function sftSide(doc: Doc, decision: Forced | undefined, fraction: number): Side {
@@ -530,8 +506,18 @@ function sourceStats(
   separator: string,
   contextLength: number
 ): {stats: Record<string, StreamStat>; over: Array<[string, number, Kind]>} {
+  return segmentStats(sourceSegments(docs, forced, fraction, kinds, separator, contextLength), docs, kinds, contextLength)
+}
+
+/** A source's share of each stream in numbers, and its longest instruction records over the context length. */
+function segmentStats(
+  segments: ReadonlyMap<string, StreamText>,
+  docs: readonly Doc[],
+  kinds: readonly Kind[],
+  contextLength: number
+): {stats: Record<string, StreamStat>; over: Array<[string, number, Kind]>} {
   const stats: Record<string, StreamStat> = {}
-  for (const [stream, entry] of sourceSegments(docs, forced, fraction, kinds, separator, contextLength)) {
+  for (const [stream, entry] of segments) {
     let bytes = 0
     for (const part of entry.parts) bytes += Buffer.byteLength(part)
     stats[stream] = [bytes, entry.records, entry.tokens, entry.maxTokens, entry.over]
@@ -593,16 +579,6 @@ function writeChanged(
       }
     }
   }
-}
-
-function sameSegments(a: readonly Segment[], b: readonly Segment[]): boolean {
-  if (a.length !== b.length) return false
-  for (let index = 0; index < a.length; index++) {
-    const x = a[index] as Segment
-    const y = b[index] as Segment
-    if (x[0] !== y[0] || x[1] !== y[1] || x[2] !== y[2] || x[3] !== y[3]) return false
-  }
-  return true
 }
 
 /** Without a previous state: remove files of ours that this build did not produce (an older build's). */

@@ -186,3 +186,13 @@ export class SegmentFileWriter {
     this.bytes += length
   }
 }
+
+export function sameSegments(a: readonly Segment[], b: readonly Segment[]): boolean {
+  if (a.length !== b.length) return false
+  for (let index = 0; index < a.length; index++) {
+    const x = a[index] as Segment
+    const y = b[index] as Segment
+    if (x[0] !== y[0] || x[1] !== y[1] || x[2] !== y[2] || x[3] !== y[3]) return false
+  }
+  return true
+}
