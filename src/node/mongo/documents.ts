@@ -1,4 +1,4 @@
-import {createHash} from 'node:crypto'
+import {hash} from 'node:crypto'
 import type {CompiledDetail} from '../build/cache.js'
 import {pagePathOf} from '../compile/resolve.js'
 import type {PublishedFile} from '../outputs/types.js'
@@ -147,8 +147,6 @@ export function contentHash(node: DocumentNode): string {
   void content_hash
   void created_at
   void updated_at
-  return createHash('sha256')
-    .update(schemaVersion + '\0' + _id + '\0' + JSON.stringify(content))
-    .digest('hex')
-    .slice(0, 32)
+  // One-shot: a hash per node, ~150,000 of them at 10,000 files, where a Hash object costs about twice as much.
+  return hash('sha256', schemaVersion + '\0' + _id + '\0' + JSON.stringify(content), 'hex').slice(0, 32)
 }
