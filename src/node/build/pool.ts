@@ -14,7 +14,9 @@ interface Job<T> {
  */
 export class WorkerPool<T> {
   private readonly idle: Worker[] = []
-  private readonly queue: Array<Job<T>> = []
+  /** Jobs not started yet, from `head` on (a list of 10,000 is not shifted: each shift copies the rest). */
+  private queue: Array<Job<T>> = []
+  private head = 0
   private readonly running = new Map<Worker, Job<T>>()
   private readonly workers: Worker[] = []
   private failure: Error | undefined
@@ -58,9 +60,14 @@ export class WorkerPool<T> {
   }
 
   private pump(): void {
-    while (this.idle.length > 0 && this.queue.length > 0) {
+    while (this.idle.length > 0 && this.head < this.queue.length) {
       const worker = this.idle.pop() as Worker
-      const job = this.queue.shift() as Job<T>
+      const job = this.queue[this.head] as Job<T>
+      delete this.queue[this.head++]
+      if (this.head === this.queue.length) {
+        this.queue = []
+        this.head = 0
+      }
       this.running.set(worker, job)
       worker.postMessage(job.message)
       delete job.message
@@ -71,6 +78,9 @@ export class WorkerPool<T> {
     this.failure ??= error
     this.running.get(worker)?.reject(error)
     this.running.delete(worker)
-    for (const job of this.queue.splice(0)) job.reject(error)
+    const waiting = this.queue.slice(this.head)
+    this.queue = []
+    this.head = 0
+    for (const job of waiting) job.reject(error)
   }
 }
