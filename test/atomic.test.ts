@@ -1,7 +1,7 @@
 import {closeSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {asideName, replaceSync, writeAtomicSync} from '../src/node/fs/atomic.js'
+import {asideName, oldNamesFreed, replaceSync, writeAtomicSync} from '../src/node/fs/atomic.js'
 import {WriteQueue} from '../src/node/fs/write-queue.js'
 import {tempFolders} from './helpers/temp-folders.js'
 
@@ -10,13 +10,9 @@ import {tempFolders} from './helpers/temp-folders.js'
 
 const tempDir = tempFolders('tagpress-atomic-')
 
-/** The folder's names once the background unlink has run (it is queued on the thread pool). */
-async function settledNames(dir: string, expected: number): Promise<string[]> {
-  for (let tries = 0; tries < 200; tries++) {
-    const names = readdirSync(dir).sort()
-    if (names.length <= expected) return names
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
+/** The folder's names once the background unlinks have run (they are queued on the thread pool). */
+async function settledNames(dir: string): Promise<string[]> {
+  await oldNamesFreed()
   return readdirSync(dir).sort()
 }
 
@@ -34,7 +30,7 @@ describe('replacing a file', () => {
     readSync(reader, buffer, 0, 4, 0)
     closeSync(reader)
     expect(buffer.toString()).toBe('old\n')
-    expect(await settledNames(dir, 1)).toEqual(['blocks.jsonl'])
+    expect(await settledNames(dir)).toEqual(['blocks.jsonl'])
   })
 
   it('creates the file when there was none, and leaves the target alone when the rename fails', async () => {
@@ -47,10 +43,10 @@ describe('replacing a file', () => {
     // An aside that vanished: the rename fails, the target and folder are as they were.
     expect(() => replaceSync(path.join(dir, '.missing.tmp'), file)).toThrow()
     expect(readFileSync(file, 'utf8')).toBe('first\n')
-    expect(await settledNames(dir, 1)).toEqual(['qa.jsonl'])
+    expect(await settledNames(dir)).toEqual(['qa.jsonl'])
     writeAtomicSync(file, 'second\n')
     expect(readFileSync(file, 'utf8')).toBe('second\n')
-    expect(await settledNames(dir, 1)).toEqual(['qa.jsonl'])
+    expect(await settledNames(dir)).toEqual(['qa.jsonl'])
   })
 })
 

@@ -2,6 +2,7 @@ import {createHash} from 'node:crypto'
 import {readFileSync, readdirSync} from 'node:fs'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
+import {oldNamesFreed} from '../src/node/fs/atomic.js'
 import {hashConcat, writeConcat, type ConcatSource} from '../src/node/outputs/concat.js'
 import {tempFolders} from './helpers/temp-folders.js'
 
@@ -30,7 +31,7 @@ describe('writeConcat', () => {
     expect(spliced.sha256).toBe(hashConcat(spliced, file))
   })
 
-  it('told to stop, leaves the previous file and no aside file: between sources, and while copying', () => {
+  it('told to stop, leaves the previous file and no aside file: between sources, and while copying', async () => {
     const dir = folder()
     const file = path.join(dir, 'out.jsonl')
     // Segments of 3 MB: reusing them is copying, asked about every 8 MB.
@@ -42,12 +43,15 @@ describe('writeConcat', () => {
     expect(result).toBeUndefined()
     expect(asked).toBeGreaterThan(0)
     expect(readFileSync(file).equals(before)).toBe(true)
+    // (The replaced file's second name is unlinked on the thread pool.)
+    await oldNamesFreed()
     expect(readdirSync(dir)).toEqual(['out.jsonl'])
     // Between sources (every 256), with nothing to copy yet.
     const many = writeConcat([{name: 'out', file}], sources(600, (index) => index + '\n')).out!
     const kept = readFileSync(file, 'utf8')
     expect(writeConcat([{name: 'out', file, previous: many}], sources(600, (index) => index + '!\n', (index) => 'x' + index), () => true)).toBeUndefined()
     expect(readFileSync(file, 'utf8')).toBe(kept)
+    await oldNamesFreed()
     expect(readdirSync(dir)).toEqual(['out.jsonl'])
     // Never told to stop: written.
     expect(writeConcat([{name: 'out', file, previous: many}], sources(600, (index) => index + '!\n', (index) => 'x' + index), () => false)?.out?.records).toBe(600)

@@ -68,5 +68,18 @@ export function replaceSync(aside: string, file: string): void {
     if (linked) rmSync(old, {force: true})
     throw error
   }
-  if (linked) void unlink(old).catch(() => undefined)
+  if (linked) {
+    const freed: Promise<void> = unlink(old)
+      .catch(() => undefined)
+      .finally(() => freeing.delete(freed))
+    freeing.add(freed)
+  }
+}
+
+/** The old names `replaceSync` is still unlinking. */
+const freeing = new Set<Promise<void>>()
+
+/** Resolves once every old name `replaceSync` left to the thread pool is gone (for whoever lists the folder next). */
+export async function oldNamesFreed(): Promise<void> {
+  while (freeing.size > 0) await Promise.all([...freeing])
 }
