@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
@@ -7,6 +7,7 @@ import {alpacaPrompt, fence, toInstruction, toText, wellFormed} from '../src/nod
 import {splitPoint} from '../src/node/datasets/split.js'
 import {tokenCounter} from '../src/node/datasets/tokens.js'
 import {LayoutBuilder, SpeculativeFiles, type StreamStat} from '../src/node/litgpt/layout.js'
+import {SegmentFileWriter} from '../src/node/litgpt/segments.js'
 import {checkJsonFolder, checkJsonl, checkTextFolders} from './fixtures/litgpt/schema.js'
 import {Project} from './helpers/project.js'
 
@@ -220,6 +221,27 @@ describe('first-build files (written while the sources are summarized)', () => {
       expect(files.finish(builder.layout(streams))).toBeUndefined()
       const left = (readdirSync(dir, {recursive: true, withFileTypes: true}) as Array<{isFile(): boolean}>).filter((entry) => entry.isFile())
       expect(left).toEqual([])
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+})
+
+describe('segment file writer', () => {
+  it('closes its file once: aborted after finishing (a build stopped for a newer edit), it leaves a file opened since alone', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tagpress-segments-'))
+    try {
+      const writer = new SegmentFileWriter(path.join(dir, 'train.jsonl'))
+      writer.append('{"a":1}\n')
+      writer.finish()
+      // The lowest free number is the one the writer just closed: another file (a cache write, say) gets it.
+      const other = openSync(path.join(dir, 'other.txt'), 'w')
+      expect(other).toBe((writer as unknown as {fd: number}).fd)
+      writer.abort()
+      writeSync(other, 'still open\n')
+      closeSync(other)
+      expect(readFileSync(path.join(dir, 'other.txt'), 'utf8')).toBe('still open\n')
+      expect(readdirSync(dir)).toEqual(['other.txt'])
     } finally {
       rmSync(dir, {recursive: true, force: true})
     }

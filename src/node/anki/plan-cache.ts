@@ -80,6 +80,7 @@ export class PlanCache {
     const aside = asideName(this.file)
     mkdirSync(path.dirname(this.file), {recursive: true})
     const fd = openSync(aside, 'w')
+    let open = true
     try {
       writeSync(fd, JSON.stringify(this.settings) + '\n')
       for (const source of [...this.next.keys()].sort()) {
@@ -88,15 +89,16 @@ export class PlanCache {
         else if (line.end < (this.bytes as Buffer).length) writeSync(fd, (this.bytes as Buffer).subarray(line.start, line.end + 1))
         else writeSync(fd, (this.bytes as Buffer).toString('utf8', line.start, line.end) + '\n')
       }
+      open = false
       closeSync(fd)
       replaceSync(aside, this.file)
     } catch (error) {
       try {
-        closeSync(fd)
-      } catch {
-        // closed already
+        // Never closed twice: by then the number may belong to another file.
+        if (open) closeSync(fd)
+      } finally {
+        rmSync(aside, {force: true})
       }
-      rmSync(aside, {force: true})
       throw error
     }
   }

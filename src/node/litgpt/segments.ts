@@ -120,6 +120,7 @@ export class SegmentFileWriter {
   private readonly hash: Hash = createHash('sha256')
   private pending: {fd: number; offset: number; bytes: number} | undefined
   private buffer: Buffer | undefined
+  private closed = false
   bytes = 0
 
   constructor(
@@ -152,7 +153,7 @@ export class SegmentFileWriter {
   /** Close the aside file; returns its SHA-256. */
   finish(): string {
     this.flushCopy()
-    closeSync(this.fd)
+    this.close()
     return this.hash.digest('hex')
   }
 
@@ -162,11 +163,21 @@ export class SegmentFileWriter {
 
   abort(): void {
     try {
-      closeSync(this.fd)
-    } catch {
-      // Already closed by finish().
+      this.close()
+    } finally {
+      rmSync(this.aside, {force: true})
     }
-    rmSync(this.aside, {force: true})
+  }
+
+  /**
+   * Close once. A second close of the number would close whatever was opened with it since: the dev server stops a
+   * build after writers have finished, and aborting them closed other files (a cache write failed with EBADF, and
+   * an edit never showed).
+   */
+  private close(): void {
+    if (this.closed) return
+    this.closed = true
+    closeSync(this.fd)
   }
 
   private flushCopy(): void {

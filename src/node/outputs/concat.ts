@@ -116,6 +116,7 @@ class SegmentWriter {
   private readonly aside: string
   private readonly fd: number
   private committed = false
+  private closed = false
   private readonly segments: Array<[string, string, number, number]> = []
   private readonly old = new Map<string, {key: string; offset: number; bytes: number; records: number}>()
   private oldFd: number | undefined
@@ -166,8 +167,7 @@ class SegmentWriter {
   /** Close the file and rename it into place. */
   commit(): void {
     this.flushCopy()
-    closeSync(this.fd)
-    if (this.oldFd !== undefined) closeSync(this.oldFd)
+    this.closeFiles()
     replaceSync(this.aside, this.target.file)
     this.committed = true
   }
@@ -179,10 +179,20 @@ class SegmentWriter {
   abort(): void {
     if (this.committed) return
     try {
-      closeSync(this.fd)
-      if (this.oldFd !== undefined) closeSync(this.oldFd)
+      this.closeFiles()
     } finally {
       rmSync(this.aside, {force: true})
+    }
+  }
+
+  /** Once: closing a number twice closes whatever was opened with it in between (a commit whose rename failed is aborted). */
+  private closeFiles(): void {
+    if (this.closed) return
+    this.closed = true
+    try {
+      closeSync(this.fd)
+    } finally {
+      if (this.oldFd !== undefined) closeSync(this.oldFd)
     }
   }
 
