@@ -236,7 +236,7 @@ describe('segment file writer', () => {
       writer.finish()
       // The lowest free number is the one the writer just closed: another file (a cache write, say) gets it.
       const other = openSync(path.join(dir, 'other.txt'), 'w')
-      expect(other).toBe((writer as unknown as {fd: number}).fd)
+      expect(other).toBe((writer as unknown as {out: {fd: number}}).out.fd)
       writer.abort()
       writeSync(other, 'still open\n')
       closeSync(other)

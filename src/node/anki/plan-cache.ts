@@ -1,6 +1,5 @@
-import {closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync} from 'node:fs'
-import path from 'node:path'
-import {asideName, replaceSync} from '../fs/atomic.js'
+import {readFileSync} from 'node:fs'
+import {AsideFile} from '../fs/atomic.js'
 import type {PublishedFile} from '../outputs/types.js'
 import type {PlannedCard} from './plan.js'
 
@@ -12,6 +11,8 @@ import type {PlannedCard} from './plan.js'
  * the hash of the settings the plans were made with. Only ever a shortcut:
  * a missing, damaged or foreign file means planning everything again.
  */
+const newline = Buffer.from('\n')
+
 export class PlanCache {
   /**
    * The file as bytes, each line found by its range: decoded one line at a time, and written back as bytes. Read as
@@ -77,28 +78,21 @@ export class PlanCache {
   save(): void {
     if (!this.changed && this.next.size === this.lines.size) return
     // Line by line into a file aside, then renamed over: tens of megabytes never become one string.
-    const aside = asideName(this.file)
-    mkdirSync(path.dirname(this.file), {recursive: true})
-    const fd = openSync(aside, 'w')
-    let open = true
+    const out = new AsideFile(this.file)
     try {
-      writeSync(fd, JSON.stringify(this.settings) + '\n')
+      out.write(Buffer.from(JSON.stringify(this.settings) + '\n'))
       for (const source of [...this.next.keys()].sort()) {
         const line = this.next.get(source) as Buffer | {start: number; end: number}
-        if (Buffer.isBuffer(line)) writeSync(fd, line)
-        else if (line.end < (this.bytes as Buffer).length) writeSync(fd, (this.bytes as Buffer).subarray(line.start, line.end + 1))
-        else writeSync(fd, (this.bytes as Buffer).toString('utf8', line.start, line.end) + '\n')
+        if (Buffer.isBuffer(line)) out.write(line)
+        else {
+          // With its newline, which the file's last line may lack.
+          out.write((this.bytes as Buffer).subarray(line.start, line.end))
+          out.write(newline)
+        }
       }
-      open = false
-      closeSync(fd)
-      replaceSync(aside, this.file)
+      out.commit()
     } catch (error) {
-      try {
-        // Never closed twice: by then the number may belong to another file.
-        if (open) closeSync(fd)
-      } finally {
-        rmSync(aside, {force: true})
-      }
+      out.abort()
       throw error
     }
   }

@@ -349,7 +349,8 @@ async function compileAll(
     const pool = new WorkerPool<CompiledMeta>(new URL('./worker.js', import.meta.url), threads, context, workerLimits())
     try {
       const sources = queue.map((task) => task.source)
-      const results = queue.splice(0).map((task) => pool.run(task))
+      const results = queue.map((task) => pool.run(task))
+      queue.length = 0
       await Promise.all(
         results.map(async (result, index) => {
           metas.set(sources[index] as string, await result)

@@ -1,4 +1,4 @@
-import {linkSync, mkdirSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {closeSync, linkSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync} from 'node:fs'
 import {mkdir, rename, rm, unlink, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 import {threadId} from 'node:worker_threads'
@@ -82,4 +82,47 @@ const freeing = new Set<Promise<void>>()
 /** Resolves once every old name `replaceSync` left to the thread pool is gone (for whoever lists the folder next). */
 export async function oldNamesFreed(): Promise<void> {
   while (freeing.size > 0) await Promise.all([...freeing])
+}
+
+/**
+ * A file written aside piece by piece, then renamed over its target (`commit`) or removed (`abort`). Its descriptor
+ * is closed at most once: a second close of the number closes whatever was opened with it since. The dev server
+ * stops builds after some writers have finished; aborting them closed other files (a cache write failed with EBADF,
+ * and an edit never showed).
+ */
+export class AsideFile {
+  private readonly aside: string
+  private readonly fd: number
+  private closed = false
+
+  constructor(readonly file: string) {
+    mkdirSync(path.dirname(file), {recursive: true})
+    this.aside = asideName(file)
+    this.fd = openSync(this.aside, 'w')
+  }
+
+  /** Write all of `data` (the first `length` bytes). */
+  write(data: Uint8Array, length = data.length): void {
+    let written = 0
+    while (written < length) written += writeSync(this.fd, data, written, length - written)
+  }
+
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    closeSync(this.fd)
+  }
+
+  commit(): void {
+    this.close()
+    replaceSync(this.aside, this.file)
+  }
+
+  abort(): void {
+    try {
+      this.close()
+    } finally {
+      rmSync(this.aside, {force: true})
+    }
+  }
 }

@@ -17,7 +17,7 @@ export function isText(stream: string): boolean {
  * into parts of about `textFileBytes`, a source's share never split.
  */
 export class LayoutBuilder {
-  readonly #files = new Map<string, FileState>()
+  private readonly byName = new Map<string, FileState>()
   private readonly parts = new Map<string, {part: number; bytes: number}>()
 
   constructor(
@@ -42,10 +42,10 @@ export class LayoutBuilder {
       packing.bytes += bytes
       file = litgptDir + '/' + stream + '/part-' + String(packing.part).padStart(5, '0') + '.txt'
     } else file = litgptDir + '/' + stream
-    let state = this.#files.get(file)
+    let state = this.byName.get(file)
     if (!state) {
       state = {stream, segments: [], bytes: 0, records: 0, sha256: this.known?.[file]?.sha256 ?? '', tokens: 0, maxTokens: 0, over: 0}
-      this.#files.set(file, state)
+      this.byName.set(file, state)
     }
     state.segments.push([source, segmentKey, bytes, records])
     state.bytes += bytes
@@ -58,13 +58,13 @@ export class LayoutBuilder {
 
   /** The files so far, by name. */
   get files(): ReadonlyMap<string, FileState> {
-    return this.#files
+    return this.byName
   }
 
   /** The files, in stream order (JSONL streams, then text parts), whatever order the sources filled them in. */
   layout(streams: readonly string[]): Map<string, FileState> {
     const rank = new Map(streams.map((stream, index) => [stream, index]))
-    return new Map([...this.#files].sort((a, b) => (rank.get(a[1].stream) as number) - (rank.get(b[1].stream) as number) || (a[0] < b[0] ? -1 : 1)))
+    return new Map([...this.byName].sort((a, b) => (rank.get(a[1].stream) as number) - (rank.get(b[1].stream) as number) || (a[0] < b[0] ? -1 : 1)))
   }
 }
 

@@ -1,7 +1,7 @@
 import {createHash, type Hash} from 'node:crypto'
-import {closeSync, fstatSync, mkdirSync, openSync, rmSync, statSync, writeSync} from 'node:fs'
+import {closeSync, fstatSync, openSync, statSync} from 'node:fs'
 import path from 'node:path'
-import {asideName, replaceSync} from '../fs/atomic.js'
+import {AsideFile} from '../fs/atomic.js'
 import {copyRange} from '../fs/copy-range.js'
 
 /** One source's share of an output file: `[source, segment key, bytes, records]`. */
@@ -115,21 +115,17 @@ const chunkSize = 1 << 20
 
 /** Writes one output file aside: appended text and copied ranges, hashed as written; `commit` renames it into place. */
 export class SegmentFileWriter {
-  private readonly aside: string
-  private readonly fd: number
+  private readonly out: AsideFile
   private readonly hash: Hash = createHash('sha256')
   private pending: {fd: number; offset: number; bytes: number} | undefined
   private buffer: Buffer | undefined
-  private closed = false
   bytes = 0
 
   constructor(
     readonly file: string,
     private readonly source?: PreviousFiles
   ) {
-    mkdirSync(path.dirname(file), {recursive: true})
-    this.aside = asideName(file)
-    this.fd = openSync(this.aside, 'w')
+    this.out = new AsideFile(file)
   }
 
   append(text: string): void {
@@ -153,31 +149,17 @@ export class SegmentFileWriter {
   /** Close the aside file; returns its SHA-256. */
   finish(): string {
     this.flushCopy()
-    this.close()
+    this.out.close()
     return this.hash.digest('hex')
   }
 
   commit(): void {
-    replaceSync(this.aside, this.file)
+    this.out.commit()
   }
 
+  /** Also after `finish` (a build stopped for a newer edit): the file is closed once. */
   abort(): void {
-    try {
-      this.close()
-    } finally {
-      rmSync(this.aside, {force: true})
-    }
-  }
-
-  /**
-   * Close once. A second close of the number would close whatever was opened with it since: the dev server stops a
-   * build after writers have finished, and aborting them closed other files (a cache write failed with EBADF, and
-   * an edit never showed).
-   */
-  private close(): void {
-    if (this.closed) return
-    this.closed = true
-    closeSync(this.fd)
+    this.out.abort()
   }
 
   private flushCopy(): void {
@@ -190,10 +172,8 @@ export class SegmentFileWriter {
   }
 
   private write(data: Buffer, length: number): void {
-    const view = length === data.length ? data : data.subarray(0, length)
-    this.hash.update(view)
-    let written = 0
-    while (written < length) written += writeSync(this.fd, view, written, length - written)
+    this.hash.update(length === data.length ? data : data.subarray(0, length))
+    this.out.write(data, length)
     this.bytes += length
   }
 }

@@ -1,7 +1,6 @@
 import {createHash} from 'node:crypto'
-import {closeSync, fstatSync, mkdirSync, openSync, rmSync, statSync, writeSync} from 'node:fs'
-import path from 'node:path'
-import {asideName, replaceSync} from '../fs/atomic.js'
+import {closeSync, fstatSync, openSync, statSync} from 'node:fs'
+import {AsideFile} from '../fs/atomic.js'
 import {copyRange} from '../fs/copy-range.js'
 
 /** What a concatenated output holds, per source file: enough to reuse bytes next time. */
@@ -113,10 +112,8 @@ function unchanged(target: ConcatTarget, sources: readonly ConcatSource[]): bool
 }
 
 class SegmentWriter {
-  private readonly aside: string
-  private readonly fd: number
+  private readonly out: AsideFile
   private committed = false
-  private closed = false
   private readonly segments: Array<[string, string, number, number]> = []
   private readonly old = new Map<string, {key: string; offset: number; bytes: number; records: number}>()
   private oldFd: number | undefined
@@ -128,9 +125,7 @@ class SegmentWriter {
   private sinceAsked = 0
 
   constructor(readonly target: ConcatTarget, private readonly stopping?: () => boolean) {
-    mkdirSync(path.dirname(target.file), {recursive: true})
-    this.aside = asideName(target.file)
-    this.fd = openSync(this.aside, 'w')
+    this.out = new AsideFile(target.file)
     this.openPrevious()
   }
 
@@ -167,8 +162,8 @@ class SegmentWriter {
   /** Close the file and rename it into place. */
   commit(): void {
     this.flushCopy()
-    this.closeFiles()
-    replaceSync(this.aside, this.target.file)
+    this.closePrevious()
+    this.out.commit()
     this.committed = true
   }
 
@@ -179,21 +174,17 @@ class SegmentWriter {
   abort(): void {
     if (this.committed) return
     try {
-      this.closeFiles()
+      this.closePrevious()
     } finally {
-      rmSync(this.aside, {force: true})
+      this.out.abort()
     }
   }
 
-  /** Once: closing a number twice closes whatever was opened with it in between (a commit whose rename failed is aborted). */
-  private closeFiles(): void {
-    if (this.closed) return
-    this.closed = true
-    try {
-      closeSync(this.fd)
-    } finally {
-      if (this.oldFd !== undefined) closeSync(this.oldFd)
-    }
+  /** Once (a commit whose rename failed is aborted): a second close would close whatever has the number since. */
+  private closePrevious(): void {
+    const fd = this.oldFd
+    this.oldFd = undefined
+    if (fd !== undefined) closeSync(fd)
   }
 
   private openPrevious(): void {
@@ -232,9 +223,7 @@ class SegmentWriter {
       this.sinceAsked = 0
       if (this.stopping()) throw stopped
     }
-    const view = length === data.length ? data : data.subarray(0, length)
-    let written = 0
-    while (written < length) written += writeSync(this.fd, view, written, length - written)
+    this.out.write(data, length)
   }
 }
 
