@@ -12,6 +12,7 @@ import rehypeCode, {type Highlight} from '../../../plugins/rehype-code/index.js'
 import rehypeLinks, {type Options as LinkOptions} from '../../../plugins/rehype-links/index.js'
 import rehypeTaskLabels from '../../../plugins/rehype-task-labels/index.js'
 import remarkGfmAutolinkGuard from '../../../plugins/remark-gfm-autolink-guard/index.js'
+import remarkGfmSyntaxGuard from '../../../plugins/remark-gfm-syntax-guard/index.js'
 import remarkMatter from '../../../plugins/remark-matter/index.js'
 import remarkQa from '../../../plugins/remark-qa/index.js'
 import remarkReaders from '../../../plugins/remark-readers/index.js'
@@ -35,6 +36,7 @@ export function createProcessor(options: ProcessorOptions): TagpressProcessor {
   return unified()
     .use(remarkParse)
     .use(remarkGfm)
+    .use(remarkGfmSyntaxGuard)
     .use(remarkGfmAutolinkGuard)
     .use(remarkFrontmatter, ['yaml'])
     .use(remarkTag)
