@@ -27,6 +27,14 @@ const edgeCases = [
   'a | b\n--|--',
   '> a\n> -:',
   '- a\n  :-',
+  // Tables in containers, after a paragraph, with pipe-less body rows, with CRLF and CR line endings, and lazy.
+  '> | a | b |\n> | - | - |\n> | 1 | 2 |\n> 3\n\nafter',
+  '1. item\n\n   | a |\n   | :-: |\n   | 1 |\n2. | b |\n   | - |',
+  'para\n| a |\n| - |\nbody without pipes\n\n| c |\n|---|',
+  '| a |\r\n| - |\r\n| 1 |\r\n\r\ntext',
+  '| a |\r| - |\r| 1 |',
+  '> | a |\n| - |',
+  '| a |\n| - |\n> quote\n| 2 |',
   // Literals: each alone, shouted, next to brackets, in links, and the near misses.
   'mail a@b.example now',
   'a@b',

@@ -1,5 +1,5 @@
 import type {Root} from 'mdast'
-import type {Construct, Extension} from 'micromark-util-types'
+import type {Construct, Event, Extension, TokenizeContext} from 'micromark-util-types'
 import type {Processor} from 'unified'
 
 /**
@@ -10,7 +10,7 @@ import type {Processor} from 'unified'
  * as a delimiter row, which needs a `|` or an alignment colon next to a `-`.
  * The tokenizer reads raw characters (a character reference never forms
  * syntax), so a test on the raw document is exact. In the bench corpus these
- * four cost more than all of CommonMark's own text constructs together.
+ * cost a third of the parse.
  */
 const needs: ReadonlyArray<readonly [name: string, mayMatch: (document: string) => boolean]> = [
   ['emailAutolink', (document) => document.includes('@')],
@@ -19,37 +19,52 @@ const needs: ReadonlyArray<readonly [name: string, mayMatch: (document: string) 
   ['table', (document) => document.includes('|') || document.includes(':-') || document.includes('-:')]
 ]
 
+/**
+ * A line that could be a table's delimiter row: container prefixes (`>`,
+ * indentation; a delimiter row is never lazy and never opens a list item)
+ * and then only pipes, dashes, colons and whitespace.
+ */
+const delimiterLike = /^[ \t>]*[|:-][ \t|:-]*$/
+
 /** Fields of a micromark extension that map character codes to constructs. */
 const constructFields = ['document', 'contentInitial', 'flowInitial', 'flow', 'string', 'text'] as const
 
 /**
- * Parse each document with only the GFM constructs that could match in it:
- * the same tree as remark-gfm alone, for less work. Construct records are
- * narrowed by construct name (micromark's own handle, as in `disable`), so
- * it works on whatever extension registered them; an unknown name leaves
+ * Parse each document with only the GFM constructs that could match in it,
+ * and try a table only on a line followed by a possible delimiter row (or
+ * inside a table): the same tree as remark-gfm alone, for less work.
+ * Constructs are found by name (micromark's own handle, as in `disable`), so
+ * this works on whatever extension registered them; an unknown name leaves
  * everything as it was. Use after remark-parse and remark-gfm.
  */
 export default function remarkGfmSyntaxGuard(this: Processor): undefined {
   const self = this
   const parse = self.parser
   if (!parse) return
+  // Lines (1-based) of the document being parsed that a table could start on.
+  let headLines = new Set<number>()
   const narrowed = new WeakMap<Extension, Map<number, Extension>>()
+  const replace = (construct: Construct) => (construct.name === 'table' ? guardTable(construct, () => headLines) : construct)
   self.parser = function (document, file) {
     const data = self.data()
     const all = data.micromarkExtensions
+    if (!all) return parse(document, file)
     const skip = skipped(document)
-    if (!all || skip === 0) return parse(document, file)
+    if (!(skip & tableBit)) headLines = tableHeadLines(document)
     // remark-parse reads the list from the processor's data on every call;
     // the parse is synchronous, so swapping it for this call is seen by no
     // other document.
-    data.micromarkExtensions = all.map((extension) => narrow(extension, skip, narrowed))
+    data.micromarkExtensions = all.map((extension) => narrow(extension, skip, narrowed, replace))
     try {
       return parse(document, file) as Root
     } finally {
       data.micromarkExtensions = all
+      headLines = new Set()
     }
   }
 }
+
+const tableBit = 1 << needs.findIndex(([name]) => name === 'table')
 
 /** The constructs that cannot match in `document`, as a bit set over `needs`. */
 function skipped(document: string): number {
@@ -60,16 +75,58 @@ function skipped(document: string): number {
   return mask
 }
 
-function narrow(extension: Extension, mask: number, cache: WeakMap<Extension, Map<number, Extension>>): Extension {
+/** Lines (1-based) directly above a line that could be a delimiter row. */
+function tableHeadLines(document: string): Set<number> {
+  const heads = new Set<number>()
+  // Line `index + 1` is the delimiter row of a table whose head is line `index`.
+  document.split(/\r\n?|\n/).forEach((line, index) => {
+    if (index > 0 && delimiterLike.test(line)) heads.add(index)
+  })
+  return heads
+}
+
+/**
+ * The table construct, tried only where it could match: on a line that has a
+ * possible delimiter row below it, or after a table's head or row (where the
+ * table itself continues with body rows, by the same test on its events).
+ */
+function guardTable(table: Construct, headLines: () => Set<number>): Construct {
+  return {
+    ...table,
+    tokenize(effects, ok, nok) {
+      const self = this
+      const start = table.tokenize.call(self, effects, ok, nok)
+      return (code) => (headLines().has(self.now().line) || inTable(self) ? start(code) : nok(code))
+    }
+  }
+}
+
+function inTable(self: TokenizeContext): boolean {
+  const events: Event[] = self.events
+  let index = events.length - 1
+  let type: string | undefined
+  while (index > -1 && ((type = events[index]?.[1].type) === 'lineEnding' || type === 'linePrefix')) index--
+  return index > -1 && (type === 'tableHead' || type === 'tableRow')
+}
+
+function narrow(
+  extension: Extension,
+  mask: number,
+  cache: WeakMap<Extension, Map<number, Extension>>,
+  replace: (construct: Construct) => Construct
+): Extension {
   let variants = cache.get(extension)
   if (!variants) cache.set(extension, (variants = new Map()))
   let variant = variants.get(mask)
-  if (!variant) variants.set(mask, (variant = without(extension, new Set(needs.filter((_, bit) => mask & (1 << bit)).map(([name]) => name)))))
+  if (!variant) {
+    const names = new Set(needs.filter((_, bit) => mask & (1 << bit)).map(([name]) => name))
+    variants.set(mask, (variant = rebuilt(extension, (construct) => (construct.name && names.has(construct.name) ? undefined : replace(construct)))))
+  }
   return variant
 }
 
-/** `extension` without the named constructs; the same object when it has none of them. */
-function without(extension: Extension, names: ReadonlySet<string>): Extension {
+/** `extension` with each construct mapped (`undefined` leaves it out); the same object when nothing changed. */
+function rebuilt(extension: Extension, map: (construct: Construct) => Construct | undefined): Extension {
   let copy: Extension | undefined
   for (const field of constructFields) {
     const record = extension[field]
@@ -78,8 +135,8 @@ function without(extension: Extension, names: ReadonlySet<string>): Extension {
     for (const [code, value] of Object.entries(record)) {
       if (!value) continue
       const list: Construct[] = Array.isArray(value) ? value : [value]
-      const kept = list.filter((construct) => !(construct.name && names.has(construct.name)))
-      if (kept.length === list.length) continue
+      const kept = list.map(map).filter((construct) => construct !== undefined)
+      if (kept.length === list.length && kept.every((construct, index) => construct === list[index])) continue
       narrowedRecord ??= {...record}
       if (kept.length === 0) delete narrowedRecord[code as unknown as number]
       else narrowedRecord[code as unknown as number] = kept
