@@ -92,6 +92,32 @@ describe('remark-gfm-syntax-guard', () => {
     expect(seen.none).toBeGreaterThan(20)
   })
 
+  it('parses a document started inside another one\'s parse with its own constructs', () => {
+    // A transform that parses a second document, with a table and an email, on the same processor mid-parse.
+    const inner = 'see a@b.example and\n\n| x |\n| - |\n\nafter'
+    const nested = (withGuard: boolean) => {
+      const processor = unified().use(remarkParse).use(remarkGfm)
+      processor.use(function (this: Processor) {
+        const self = this
+        ;(this.data().fromMarkdownExtensions ??= []).push({
+          transforms: [
+            (tree) => {
+              const first = tree.children[0]
+              const outer = first?.type === 'paragraph' && first.children[0]?.type === 'text' && first.children[0].value === 'outer'
+              if (outer) (tree.data as Record<string, unknown> | undefined) = {inner: self.parse(inner)}
+            }
+          ]
+        })
+      })
+      if (withGuard) processor.use(remarkGfmSyntaxGuard)
+      // The outer document holds no `@`, so its own parse leaves the email literal out; the inner one needs it.
+      const outer = processor.parse('outer\n\n| a |\n| - |\n') as unknown as {children: unknown[]; data: {inner: unknown}}
+      return JSON.stringify([outer.children, outer.data.inner])
+    }
+    expect(nested(true)).toContain('"url":"mailto:a@b.example"')
+    expect(nested(true)).toBe(nested(false))
+  })
+
   it('leaves out a construct, by name, only where the document cannot hold it', () => {
     let tried = 0
     // A stand-in construct under GFM's email name, from another extension: counts its tries, never matches.

@@ -43,23 +43,28 @@ export default function remarkGfmSyntaxGuard(this: Processor): undefined {
   if (!parse) return
   // Lines (1-based) of the document being parsed that a table could start on.
   let headLines = new Set<number>()
+  // The processor's own list while a parse has swapped it (a parse started inside a parse narrows from this).
+  let whole: Extension[] | undefined
   const narrowed = new WeakMap<Extension, Map<number, Extension>>()
   const replace = (construct: Construct) => (construct.name === 'table' ? guardTable(construct, () => headLines) : construct)
   self.parser = function (document, file) {
     const data = self.data()
-    const all = data.micromarkExtensions
+    const all = whole ?? data.micromarkExtensions
     if (!all) return parse(document, file)
     const skip = skipped(document)
-    if (!(skip & tableBit)) headLines = tableHeadLines(document)
     // remark-parse reads the list from the processor's data on every call;
-    // the parse is synchronous, so swapping it for this call is seen by no
-    // other document.
+    // the parse is synchronous, so the swap is seen by this document alone
+    // (and restored for an outer one when this was started inside it).
+    const outer = {list: data.micromarkExtensions, whole, headLines}
+    whole = all
+    headLines = skip & tableBit ? new Set() : tableHeadLines(document)
     data.micromarkExtensions = all.map((extension) => narrow(extension, skip, narrowed, replace))
     try {
       return parse(document, file) as Root
     } finally {
-      data.micromarkExtensions = all
-      headLines = new Set()
+      data.micromarkExtensions = outer.list
+      whole = outer.whole
+      headLines = outer.headLines
     }
   }
 }
