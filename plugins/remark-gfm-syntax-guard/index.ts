@@ -34,8 +34,11 @@ const constructFields = ['document', 'contentInitial', 'flowInitial', 'flow', 's
  * and try a table only on a line followed by a possible delimiter row (or
  * inside a table): the same tree as remark-gfm alone, for less work.
  * Constructs are found by name (micromark's own handle, as in `disable`), so
- * this works on whatever extension registered them; an unknown name leaves
- * everything as it was. Use after remark-parse and remark-gfm.
+ * this works on whatever extension registered them, and any construct by one
+ * of these names is taken to be GFM's; an unknown name leaves everything as it
+ * was. The tests compare trees with and without the guard, so an upgrade of
+ * micromark or its GFM extensions that breaks these assumptions fails them.
+ * Use after remark-parse and remark-gfm.
  */
 export default function remarkGfmSyntaxGuard(this: Processor): undefined {
   const self = this
