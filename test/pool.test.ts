@@ -54,7 +54,7 @@ describe('worker pool', () => {
     }
   })
 
-  it('runs queued jobs in order on the free workers and returns each result to its caller', async () => {
+  it('runs more jobs than it has workers and returns each result to its own caller', async () => {
     const shared = new SharedArrayBuffer(4)
     Atomics.store(new Int32Array(shared), 0, 1)
     const pool = new WorkerPool<number>(pathToFileURL(worker), 2, shared)

@@ -3,6 +3,8 @@ import {AsideFile} from '../fs/atomic.js'
 import type {PublishedFile} from '../outputs/types.js'
 import type {PlannedCard} from './plan.js'
 
+const newline = Buffer.from('\n')
+
 /**
  * Each source's planned cards from the previous build, in
  * `.tagpress/anki-plans.jsonl`, so an edit plans one file's cards instead of
@@ -11,8 +13,6 @@ import type {PlannedCard} from './plan.js'
  * the hash of the settings the plans were made with. Only ever a shortcut:
  * a missing, damaged or foreign file means planning everything again.
  */
-const newline = Buffer.from('\n')
-
 export class PlanCache {
   /**
    * The file as bytes, each line found by its range: decoded one line at a time, and written back as bytes. Read as
