@@ -341,7 +341,7 @@ describe('the writer and the reader', () => {
     expect(asked).toBe(3)
     const never = await writeApkg({notes, media: []}, () => false)
     expect(Buffer.from(never as Uint8Array).equals(Buffer.from(whole))).toBe(true)
-    // 100 notes: six statements of 16 rows and one of 4, every note read back in order.
+    // Every note read back, in order.
     const file = tmp('hundred.apkg')
     writeFileSync(file, whole)
     expect((await records(file)).map((record) => record.guid)).toEqual(notes.map((item) => item.guid))
@@ -394,10 +394,9 @@ describe('the writer and the reader', () => {
     expect(await readError(latest)).toMatch(/collection\.anki21b/)
   })
 
-  test('the collection is sized before the inserts and cut to its pages: no padding left in the file, whatever the guess', async () => {
+  test('the collection is whole pages and sound, with a small note and with fields larger than a page (overflow pages)', async () => {
     const {sqlite} = await import('../src/node/anki/sqlite.js')
     const SQL = await sqlite()
-    // One small note (the guess is mostly the fixed allowance), and notes with fields larger than a page (overflow pages).
     const big = '<p>' + 'ünïcödé › text '.repeat(600) + '</p>'
     for (const notes of [[note(1)], Array.from({length: 300}, (_, index) => note(index, index % 7 === 0 ? {fields: ['I', 'Q' + index, '', big, 'f']} : {}))]) {
       const collection = unzipSync(await writeApkg({notes, media: []}))['collection.anki2'] as Uint8Array

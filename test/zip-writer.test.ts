@@ -1,4 +1,7 @@
 import {randomBytes} from 'node:crypto'
+import {closeSync, mkdtempSync, openSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
 import zlib from 'node:zlib'
 import {unzipSync} from 'fflate'
 import {describe, expect, test} from 'vitest'
@@ -46,5 +49,27 @@ describe('the .apkg zip writer', () => {
     const a = await writeZip([{name: 'collection.anki2', data}])
     const b = await writeZip([{name: 'collection.anki2', data: Buffer.from(data)}])
     expect(Buffer.compare(a, b)).toBe(0)
+  })
+
+  test('an entry read from a file, a few slices at a time, gives the same bytes as from memory', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tagpress-zip-'))
+    try {
+      for (const size of [0, 1, 1 << 20, 6 * (1 << 20) + 777]) {
+        const data = sample(size)
+        const file = path.join(dir, 'data-' + size)
+        // Bytes after `length` are not part of the entry.
+        writeFileSync(file, Buffer.concat([data, Buffer.from('trailing bytes that are not read')]))
+        const fd = openSync(file, 'r')
+        try {
+          const fromFile = await writeZip([{name: 'collection.anki2', data: {fd, length: size}}])
+          expect(Buffer.compare(fromFile, await writeZip([{name: 'collection.anki2', data}])), 'size ' + size).toBe(0)
+          expect(Buffer.compare(Buffer.from(unzipSync(fromFile)['collection.anki2']!), data)).toBe(0)
+        } finally {
+          closeSync(fd)
+        }
+      }
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
   })
 })

@@ -9,6 +9,7 @@ Usage (each prints one JSON object on stdout):
   anki_tool.py genanki OUT.apkg                a small deck made by genanki (two note types, a sub-deck, media)
   anki_tool.py export COLLECTION OUT.apkg (legacy|latest)   Anki's own package export
   anki_tool.py make-collection OUT.anki2       a fresh schema-18 collection file with two Basic notes
+  anki_tool.py sqlite-check DECK.apkg          Python's own SQLite on the package's collection: integrity check, counts
 """
 
 import json
@@ -210,6 +211,26 @@ def cmd_make_collection(out):
         col.close()
 
 
+def cmd_sqlite_check(package):
+    import sqlite3
+    import zipfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        with zipfile.ZipFile(package) as archive:
+            archive.extract("collection.anki2", folder)
+        db = sqlite3.connect(os.path.join(folder, "collection.anki2"))
+        try:
+            return {
+                "sqlite": sqlite3.sqlite_version,
+                "integrity": [row[0] for row in db.execute("PRAGMA integrity_check")],
+                "notes": db.execute("SELECT count(*) FROM notes").fetchone()[0],
+                "cards": db.execute("SELECT count(*) FROM cards").fetchone()[0],
+                "decks": len(json.loads(db.execute("SELECT decks FROM col").fetchone()[0])),
+            }
+        finally:
+            db.close()
+
+
 def main(argv):
     commands = {
         "import": cmd_import,
@@ -220,6 +241,7 @@ def main(argv):
         "genanki": cmd_genanki,
         "export": cmd_export,
         "make-collection": cmd_make_collection,
+        "sqlite-check": cmd_sqlite_check,
     }
     if len(argv) < 2 or argv[1] not in commands:
         sys.stderr.write(__doc__)

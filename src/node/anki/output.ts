@@ -157,7 +157,8 @@ async function writeAnki(context: OutputContext): Promise<OutputResult> {
     // A newer edit stops the deck mid-way, but only before the first package is saved: then the rest follow, so the decks never mix two builds.
     const bytes = await writeApkg(
       {notes: list.map((card) => ({guid: card.guid, fields: fieldNames.map((name) => card.fields[name]), tags: card.tags, deck: card.deck, mod: card.mod, checksum: card.checksum})), media},
-      () => !savedAny && context.stopping?.() === true
+      () => !savedAny && context.stopping?.() === true,
+      context.stateDir
     )
     if (!bytes) return {files: [], stopped: true}
     savedAny = true

@@ -1,3 +1,4 @@
+import {readSync} from 'node:fs'
 import {promisify} from 'node:util'
 import zlib from 'node:zlib'
 
@@ -7,18 +8,27 @@ import zlib from 'node:zlib'
  * deflate stream (as pigz does), so a 50 MB collection costs a fraction of
  * a single-threaded deflate. Each slice starts from an empty window, which
  * costs well under 1% of the size. Byte-identical for the same input: the
- * slices, the level and the entry time are fixed.
+ * slices, the level and the entry time are fixed. An entry can be read from
+ * a file a few slices at a time, so a large collection is never held whole.
  */
 
 export interface ZipInput {
   name: string
-  data: Uint8Array
+  /** The bytes, or an open file's first `length` bytes. */
+  data: Uint8Array | FileBytes
   /** Keep as is (media that is compressed already). */
   store?: boolean
 }
 
+export interface FileBytes {
+  fd: number
+  length: number
+}
+
 const deflateRaw = promisify(zlib.deflateRaw)
 const sliceBytes = 1 << 20
+/** Slices read and compressing at once: the thread pool's four threads kept busy, four mebibytes held. */
+const inFlight = 4
 const level = 6
 /** 2000-01-01 12:00:00 as a DOS date and time: a fixed entry time, independent of the time zone. */
 const dosTime = 12 << 11
@@ -27,27 +37,55 @@ const utf8Flag = 0x0800
 
 /** Deflate `data` as one raw deflate stream made of independently compressed slices. */
 export async function deflateSlices(data: Uint8Array): Promise<Buffer> {
-  if (data.length <= sliceBytes) return deflateRaw(data, {level})
-  const slices: Array<Promise<Buffer>> = []
-  for (let start = 0; start < data.length; start += sliceBytes) {
-    const slice = data.subarray(start, Math.min(start + sliceBytes, data.length))
-    const last = start + sliceBytes >= data.length
-    // A full flush ends every slice but the last on a byte boundary, without the final-block bit.
-    slices.push(deflateRaw(slice, {level, finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_FULL_FLUSH}))
+  return (await compress(data)).body
+}
+
+/** The deflated bytes and the CRC-32 of the data, read slice by slice in order. */
+async function compress(data: Uint8Array | FileBytes): Promise<{body: Buffer; crc: number; length: number}> {
+  const length = data instanceof Uint8Array ? data.length : data.length
+  const read = (start: number, end: number): Uint8Array => {
+    if (data instanceof Uint8Array) return data.subarray(start, end)
+    const slice = Buffer.allocUnsafe(end - start)
+    for (let done = 0; done < slice.length; ) {
+      const got = readSync(data.fd, slice, done, slice.length - done, start + done)
+      if (got === 0) throw new Error('The file ended ' + (slice.length - done) + ' bytes early')
+      done += got
+    }
+    return slice
   }
-  return Buffer.concat(await Promise.all(slices))
+  const count = Math.max(1, Math.ceil(length / sliceBytes))
+  const parts: Buffer[] = new Array(count)
+  let crc = 0
+  let next = 0
+  // Each runner takes the next slice, so slices are read (and checksummed) in order while up to `inFlight` compress.
+  const runner = async (): Promise<void> => {
+    while (next < count) {
+      const index = next++
+      const slice = read(index * sliceBytes, Math.min(length, (index + 1) * sliceBytes))
+      crc = zlib.crc32(slice, crc)
+      // A full flush ends every slice but the last on a byte boundary, without the final-block bit.
+      parts[index] = await deflateRaw(slice, {level, finishFlush: index === count - 1 ? zlib.constants.Z_FINISH : zlib.constants.Z_FULL_FLUSH})
+    }
+  }
+  await Promise.all(Array.from({length: Math.min(count, inFlight)}, runner))
+  return {body: count === 1 ? (parts[0] as Buffer) : Buffer.concat(parts), crc, length}
+}
+
+function storedBytes(data: Uint8Array | FileBytes): {body: Buffer; crc: number; length: number} {
+  if (!(data instanceof Uint8Array)) throw new Error('A stored entry is given as bytes')
+  return {body: Buffer.from(data.buffer, data.byteOffset, data.length), crc: zlib.crc32(data), length: data.length}
 }
 
 /** A zip of the given entries, in order (no zip64: an `.apkg` over 4 GiB is refused). */
 export async function writeZip(entries: readonly ZipInput[]): Promise<Buffer> {
-  const compressed = await Promise.all(entries.map((entry) => (entry.store ? Buffer.from(entry.data.buffer, entry.data.byteOffset, entry.data.length) : deflateSlices(entry.data))))
+  const compressed = await Promise.all(entries.map((entry) => (entry.store ? storedBytes(entry.data) : compress(entry.data))))
   const locals: Buffer[] = []
   const centrals: Buffer[] = []
   let offset = 0
   entries.forEach((entry, index) => {
-    const body = compressed[index] as Buffer
+    const {body, crc, length} = compressed[index] as {body: Buffer; crc: number; length: number}
     const name = Buffer.from(entry.name, 'utf8')
-    if (body.length >= 0xffffffff || entry.data.length >= 0xffffffff || offset >= 0xffffffff || entries.length >= 0xffff) {
+    if (body.length >= 0xffffffff || length >= 0xffffffff || offset >= 0xffffffff || entries.length >= 0xffff) {
       throw new Error('The deck is too large for a zip without zip64 (over 4 GiB or 65,535 files)')
     }
     // The local header and the central directory record share a run of fields, from "version needed" to
@@ -58,9 +96,9 @@ export async function writeZip(entries: readonly ZipInput[]): Promise<Buffer> {
     fields.writeUInt16LE(entry.store ? 0 : 8, 4)
     fields.writeUInt16LE(dosTime, 6)
     fields.writeUInt16LE(dosDate, 8)
-    fields.writeUInt32LE(zlib.crc32(entry.data), 10)
+    fields.writeUInt32LE(crc, 10)
     fields.writeUInt32LE(body.length, 14)
-    fields.writeUInt32LE(entry.data.length, 18)
+    fields.writeUInt32LE(length, 18)
     fields.writeUInt16LE(name.length, 22)
     const local = Buffer.alloc(30)
     local.writeUInt32LE(0x04034b50, 0)

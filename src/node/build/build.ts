@@ -468,8 +468,8 @@ async function writeOutputs(
   // full collections instead of up to 4× (10,000 files, cold: the LitGPT step's peak 880 → 557 MB at 30%; with the
   // source texts freed and a smaller LitGPT memo, 30% only kept that step further below the deck's peak, which is
   // buffers, not garbage, and cost ~1 s of collections on an edit). After each collection, a turn of the event loop:
-  // V8 frees dead buffers' memory on a background thread, and the deck's ~150 MB of them (sql.js's file and its
-  // export) were otherwise still held when the LitGPT step began.
+  // V8 frees dead buffers' memory on a background thread, and one output's (the deck's were ~150 MB while sql.js
+  // wrote it) were otherwise still held when the next step began.
   const collect = preempt ? undefined : exposedGc()
   if (!preempt) heapGrowth(60)
   for (const output of await buildOutputs()) {
