@@ -43,9 +43,10 @@ export async function deflateSlices(data: Uint8Array): Promise<Buffer> {
 /** The deflated bytes and the CRC-32 of the data, read slice by slice in order. */
 async function compress(data: Uint8Array | FileBytes): Promise<{body: Buffer; crc: number; length: number}> {
   const length = data instanceof Uint8Array ? data.length : data.length
-  const read = (start: number, end: number): Uint8Array => {
+  // Each runner reads its file slices into a buffer of its own, reused once the slice is compressed.
+  const read = (start: number, end: number, into: () => Buffer): Uint8Array => {
     if (data instanceof Uint8Array) return data.subarray(start, end)
-    const slice = Buffer.allocUnsafe(end - start)
+    const slice = into().subarray(0, end - start)
     for (let done = 0; done < slice.length; ) {
       const got = readSync(data.fd, slice, done, slice.length - done, start + done)
       if (got === 0) throw new Error('The file ended ' + (slice.length - done) + ' bytes early')
@@ -59,9 +60,11 @@ async function compress(data: Uint8Array | FileBytes): Promise<{body: Buffer; cr
   let next = 0
   // Each runner takes the next slice, so slices are read (and checksummed) in order while up to `inFlight` compress.
   const runner = async (): Promise<void> => {
+    let buffer: Buffer | undefined
+    const into = (): Buffer => (buffer ??= Buffer.allocUnsafe(sliceBytes))
     while (next < count) {
       const index = next++
-      const slice = read(index * sliceBytes, Math.min(length, (index + 1) * sliceBytes))
+      const slice = read(index * sliceBytes, Math.min(length, (index + 1) * sliceBytes), into)
       crc = zlib.crc32(slice, crc)
       // A full flush ends every slice but the last on a byte boundary, without the final-block bit.
       parts[index] = await deflateRaw(slice, {level, finishFlush: index === count - 1 ? zlib.constants.Z_FINISH : zlib.constants.Z_FULL_FLUSH})

@@ -43,7 +43,10 @@ export interface IndexSpec {
   columns: readonly number[]
 }
 
-/** Receives each block of the file once it is final: block 0 (with page 1) last, each block but the last whole. */
+/**
+ * Receives each block of the file once it is final: block 0 (with page 1) last, each block but the last whole. The
+ * bytes are only the block's during the call: the buffer is reused for the next one (50 blocks of garbage at 50 MB).
+ */
 export type BlockSink = (index: number, block: Buffer) => void
 
 /** The database's pages, numbered in the order they are made; page 1 (header and schema) is reserved and filled last. */
@@ -58,9 +61,11 @@ class Pages {
   allocate(): [number, Buffer] {
     const index = this.count++
     if (index % pagesPerBlock === 0) {
-      if (this.block && index > pagesPerBlock) this.sink(index / pagesPerBlock - 1, this.block)
-      this.block = Buffer.alloc(blockBytes)
-      this.first ??= this.block
+      if (index === pagesPerBlock) this.block = Buffer.alloc(blockBytes)
+      else if (index > pagesPerBlock) {
+        this.sink(index / pagesPerBlock - 1, this.block as Buffer)
+        ;(this.block as Buffer).fill(0)
+      } else this.block = this.first = Buffer.alloc(blockBytes)
     }
     const start = (index % pagesPerBlock) * pageSize
     return [index + 1, (this.block as Buffer).subarray(start, start + pageSize)]
