@@ -152,7 +152,7 @@ describe('identities', () => {
     })
     const expected: Record<string, unknown> = {'1': deck(1, 'Default', 0)}
     for (const [name, id] of ids) expected[String(id)] = deck(id, name, 1700000000)
-    const text = decksJson(ids, 1700000000)
+    const text = decksJson(ids, 1700000000).toString('utf8')
     expect(text).toBe(JSON.stringify(expected))
     const parsed = JSON.parse(text) as Record<string, {name: string; id: number}>
     expect(Object.keys(parsed).map(Number)).toEqual([1, ...[...ids.values()].sort((a, b) => a - b)])

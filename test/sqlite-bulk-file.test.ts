@@ -34,7 +34,8 @@ async function reference(tables: readonly TableSpec[]): Promise<Database> {
   for (const table of tables) {
     let insert: Statement | undefined
     for (const [rowid, values] of table.rows) {
-      const bound = values.map((value, column) => (column === 0 && value === null ? rowid : value))
+      // Text given as UTF-8 bytes is text: sql.js would bind the bytes as a blob.
+      const bound = values.map((value, column) => (column === 0 && value === null ? rowid : value instanceof Uint8Array ? Buffer.from(value).toString('utf8') : value))
       insert ??= db.prepare(`INSERT INTO ${table.name} VALUES (${bound.map(() => '?').join(', ')})`)
       // sql.js binds no bigint, and binds integers past 32 bits as reals: those go into the statement as literals.
       if (bound.some(literal)) db.run(`INSERT INTO ${table.name} VALUES (${bound.map((value) => (literal(value) ? String(value) : '?')).join(', ')})`, bound.filter((value) => !literal(value)) as SqlValue[])
@@ -100,8 +101,8 @@ describe('the one-pass SQLite writer', () => {
     db.close()
   })
 
-  test('every integer width, bigints to 64 bits, reals, NULL and text of every size class', async () => {
-    const values: Value[] = [...integers, 2n ** 53n + 1n, 2n ** 62n, -(2n ** 63n), 2n ** 63n - 1n, 1.5, -0.25, 1e300, Infinity, -Infinity, null, '', 'é', 'ünïcödé › text', 'x'.repeat(57)]
+  test('every integer width, bigints to 64 bits, reals, NULL, text of every size class, text as bytes', async () => {
+    const values: Value[] = [...integers, 2n ** 53n + 1n, 2n ** 62n, -(2n ** 63n), 2n ** 63n - 1n, 1.5, -0.25, 1e300, Infinity, -Infinity, null, '', 'é', 'ünïcödé › text', 'x'.repeat(57), Buffer.from('text given as its UTF-8 bytes ✓'), new Uint8Array(0)]
     const tables: TableSpec[] = [
       {name: 't', sql: 'CREATE TABLE t (id integer primary key, v)', rows: values.map((value, index) => [index + 1, [null, value]])}
     ]

@@ -4,8 +4,8 @@
  * row written here is stored as SQLite itself would store the same INSERT.
  */
 
-/** A column value: NULL, an integer (a bigint past 2^53) or real number, or text (stored as UTF-8). */
-export type Value = null | number | bigint | string
+/** A column value: NULL, an integer (a bigint past 2^53) or real number, or text: a string, or its UTF-8 bytes. */
+export type Value = null | number | bigint | string | Uint8Array
 
 /** Bytes of `value` as a SQLite varint (big-endian, 7 bits a byte; values here stay below 2^53, so never the 9-byte form). */
 export function varintLength(value: number): number {
@@ -66,6 +66,9 @@ export function encodeRecordInto(scratch: Scratch, values: readonly Value[]): nu
     else if (typeof value === 'string') {
       size = Buffer.byteLength(value)
       type = size * 2 + 13
+    } else if (value instanceof Uint8Array) {
+      size = value.length
+      type = size * 2 + 13
     } else if (typeof value === 'bigint') {
       if (value < -(2n ** 63n) || value >= 2n ** 63n) throw new Error('SQLite integers have 64 bits, got ' + value)
       ;[type, size] = value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? integerType(Number(value)) : [6, 8]
@@ -87,7 +90,10 @@ export function encodeRecordInto(scratch: Scratch, values: readonly Value[]): nu
     const value = values[index] as Value
     const size = sizes[index] as number
     if (typeof value === 'string') at += record.write(value, at, size, 'utf8')
-    else if (value !== null && size > 0) {
+    else if (value instanceof Uint8Array) {
+      record.set(value, at)
+      at += size
+    } else if (value !== null && size > 0) {
       if (types[index] === 7) record.writeDoubleBE(value as number, at)
       else if (size <= 6) record.writeIntBE(Number(value), at, size)
       else record.writeBigInt64BE(BigInt(value), at)
