@@ -2,7 +2,7 @@ import {createHash} from 'node:crypto'
 import {readdirSync, readFileSync, rmSync, statSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {writeAtomicSync} from '../fs/atomic.js'
+import {AsideFile, writeAtomicSync} from '../fs/atomic.js'
 import type {BuildOutput, OutputContext, OutputFile, OutputResult, PublishedFile} from '../outputs/types.js'
 import {toolVersion} from '../version.js'
 import {hashConcat, writeConcat, type ConcatSource, type ConcatState} from '../outputs/concat.js'
@@ -10,7 +10,7 @@ import {jsonCards, jsonHead, jsonTail, tsvHeader, tsvLines} from './lists.js'
 import {fieldNames, notetypeHash} from './notetype.js'
 import {mediaName, packageOf, planFile, unifyDeckCase, type PlannedCard} from './plan.js'
 import {PlanCache} from './plan-cache.js'
-import {writeApkg, type MediaFile} from './writer.js'
+import {writeApkgTo, type MediaFile, type PackageInput} from './writer.js'
 
 /**
  * `out/anki/`: one `.apkg` per package (`anki.packages`: the project, each
@@ -155,14 +155,11 @@ async function writeAnki(context: OutputContext): Promise<OutputResult> {
     }
     const media = loadMedia(config.out, list, context.warn)
     // A newer edit stops the deck mid-way, but only before the first package is saved: then the rest follow, so the decks never mix two builds.
-    const bytes = await writeApkg(
-      {notes: list.map((card) => ({guid: card.guid, fields: fieldNames.map((name) => card.fields[name]), tags: card.tags, deck: card.deck, mod: card.mod, checksum: card.checksum})), media},
-      () => !savedAny && context.stopping?.() === true,
-      context.stateDir
-    )
-    if (!bytes) return {files: [], stopped: true}
+    const notes = list.map((card) => ({guid: card.guid, fields: fieldNames.map((name) => card.fields[name]), tags: card.tags, deck: card.deck, mod: card.mod, checksum: card.checksum}))
+    const file = await savePackage(config.out, pkg, {notes, media}, () => !savedAny && context.stopping?.() === true, context.stateDir)
+    if (!file) return {files: [], stopped: true}
     savedAny = true
-    written[pkg] = save(config.out, pkg, bytes, list.length, inputs)
+    written[pkg] = {...file, records: list.length, inputs}
   }
   const oldJson = reusable(jsonPath, listInputs)
   const oldTsv = reusable(tsvPath, listInputs)
@@ -243,10 +240,30 @@ function publicFile(file: WrittenFile): OutputFile {
   return {path: file.path, records: file.records, bytes: file.bytes, sha256: file.sha256}
 }
 
-function save(out: string, file: string, data: string | Uint8Array, records: number, inputs: string): WrittenFile {
-  const bytes = typeof data === 'string' ? Buffer.from(data) : data
-  writeAtomicSync(path.join(out, file), bytes)
-  return {path: file, records, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), inputs}
+/** Writes a package aside part by part, hashing as it goes, then renames it over the old one; undefined if stopped. */
+async function savePackage(out: string, file: string, input: PackageInput, stopping: () => boolean, tempDir: string): Promise<OutputFile | undefined> {
+  const aside = new AsideFile(path.join(out, file))
+  const hash = createHash('sha256')
+  try {
+    const bytes = await writeApkgTo(
+      input,
+      (part) => {
+        aside.write(part)
+        hash.update(part)
+      },
+      stopping,
+      tempDir
+    )
+    if (bytes === undefined) {
+      aside.abort()
+      return undefined
+    }
+    aside.commit()
+    return {path: file, records: input.notes.length, bytes, sha256: hash.digest('hex')}
+  } catch (error) {
+    aside.abort()
+    throw error
+  }
 }
 
 /** The images of a package's cards, from the site output (written before decks are). */

@@ -125,14 +125,21 @@ export function deckIds(names: Iterable<string>): Map<string, number> {
  */
 export async function writeApkg(input: PackageInput): Promise<Uint8Array>
 export async function writeApkg(input: PackageInput, stopping: () => boolean, tempDir?: string): Promise<Uint8Array | undefined>
-export async function writeApkg(input: PackageInput, stopping?: () => boolean, tempDir: string = tmpdir()): Promise<Uint8Array | undefined> {
+export async function writeApkg(input: PackageInput, stopping?: () => boolean, tempDir?: string): Promise<Uint8Array | undefined> {
+  const parts: Uint8Array[] = []
+  const length = await writeApkgTo(input, (part) => parts.push(part), stopping, tempDir)
+  return length === undefined ? undefined : Buffer.concat(parts)
+}
+
+/** `writeApkg`, its bytes given to `sink` part by part, in order (never joined); returns their length. */
+export async function writeApkgTo(input: PackageInput, sink: (part: Uint8Array) => void, stopping: () => boolean = never, tempDir: string = tmpdir()): Promise<number | undefined> {
   mkdirSync(tempDir, {recursive: true})
   const file = path.join(tempDir, `collection-${process.pid}-${++tempFiles}.anki2`)
   const fd = openSync(file, 'w+')
   try {
-    const length = writeCollection(input, (index, block) => writeAll(fd, block, index * blockBytes), stopping ?? never)
-    if (length === undefined || stopping?.()) return undefined
-    return await zipPackage({fd, length}, input.media)
+    const length = writeCollection(input, (index, block) => writeAll(fd, block, index * blockBytes), stopping)
+    if (length === undefined || stopping()) return undefined
+    return await zipPackage({fd, length}, input.media, sink)
   } finally {
     closeSync(fd)
     rmSync(file, {force: true})
@@ -248,7 +255,7 @@ export function writeCollection(input: PackageInput, sink: BlockSink, stopping: 
 }
 
 /** The zip: `collection.anki2`, the `media` map (`{"0": "name"}`) and the media files named by number. */
-export function zipPackage(collection: Uint8Array | FileBytes, media: readonly MediaFile[]): Promise<Uint8Array> {
+export function zipPackage(collection: Uint8Array | FileBytes, media: readonly MediaFile[], sink: (part: Uint8Array) => void): Promise<number> {
   const map: Record<string, string> = {}
   const entries: ZipInput[] = [{name: 'collection.anki2', data: collection}]
   media.forEach((file, index) => {
@@ -256,5 +263,5 @@ export function zipPackage(collection: Uint8Array | FileBytes, media: readonly M
     entries.push({name: String(index), data: file.data, store: storedTypes.test(file.name)})
   })
   entries.push({name: 'media', data: Buffer.from(JSON.stringify(map))})
-  return writeZip(entries)
+  return writeZip(entries, sink)
 }

@@ -37,11 +37,19 @@ const utf8Flag = 0x0800
 
 /** Deflate `data` as one raw deflate stream made of independently compressed slices. */
 export async function deflateSlices(data: Uint8Array): Promise<Buffer> {
-  return (await compress(data)).body
+  return Buffer.concat((await compress(data)).parts)
+}
+
+/** An entry's bytes as written: its parts in order (never joined: the zip is written part by part). */
+interface Body {
+  parts: Buffer[]
+  size: number
+  crc: number
+  length: number
 }
 
 /** The deflated bytes and the CRC-32 of the data, read slice by slice in order. */
-async function compress(data: Uint8Array | FileBytes): Promise<{body: Buffer; crc: number; length: number}> {
+async function compress(data: Uint8Array | FileBytes): Promise<Body> {
   const length = data instanceof Uint8Array ? data.length : data.length
   // Each runner reads its file slices into a buffer of its own, reused once the slice is compressed.
   const read = (start: number, end: number, into: () => Buffer): Uint8Array => {
@@ -71,24 +79,29 @@ async function compress(data: Uint8Array | FileBytes): Promise<{body: Buffer; cr
     }
   }
   await Promise.all(Array.from({length: Math.min(count, inFlight)}, runner))
-  return {body: count === 1 ? (parts[0] as Buffer) : Buffer.concat(parts), crc, length}
+  return {parts, size: parts.reduce((sum, part) => sum + part.length, 0), crc, length}
 }
 
-function storedBytes(data: Uint8Array | FileBytes): {body: Buffer; crc: number; length: number} {
+function storedBytes(data: Uint8Array | FileBytes): Body {
   if (!(data instanceof Uint8Array)) throw new Error('A stored entry is given as bytes')
-  return {body: Buffer.from(data.buffer, data.byteOffset, data.length), crc: zlib.crc32(data), length: data.length}
+  return {parts: [Buffer.from(data.buffer, data.byteOffset, data.length)], size: data.length, crc: zlib.crc32(data), length: data.length}
 }
 
-/** A zip of the given entries, in order (no zip64: an `.apkg` over 4 GiB is refused). */
-export async function writeZip(entries: readonly ZipInput[]): Promise<Buffer> {
+/**
+ * A zip of the given entries, in order (no zip64: an `.apkg` over 4 GiB is refused): its bytes, or, given a `sink`,
+ * its length once every part went to the sink in order (no copy of the whole).
+ */
+export async function writeZip(entries: readonly ZipInput[]): Promise<Buffer>
+export async function writeZip(entries: readonly ZipInput[], sink: (part: Uint8Array) => void): Promise<number>
+export async function writeZip(entries: readonly ZipInput[], sink?: (part: Uint8Array) => void): Promise<Buffer | number> {
   const compressed = await Promise.all(entries.map((entry) => (entry.store ? storedBytes(entry.data) : compress(entry.data))))
   const locals: Buffer[] = []
   const centrals: Buffer[] = []
   let offset = 0
   entries.forEach((entry, index) => {
-    const {body, crc, length} = compressed[index] as {body: Buffer; crc: number; length: number}
+    const {parts, size, crc, length} = compressed[index] as Body
     const name = Buffer.from(entry.name, 'utf8')
-    if (body.length >= 0xffffffff || length >= 0xffffffff || offset >= 0xffffffff || entries.length >= 0xffff) {
+    if (size >= 0xffffffff || length >= 0xffffffff || offset >= 0xffffffff || entries.length >= 0xffff) {
       throw new Error('The deck is too large for a zip without zip64 (over 4 GiB or 65,535 files)')
     }
     // The local header and the central directory record share a run of fields, from "version needed" to
@@ -100,7 +113,7 @@ export async function writeZip(entries: readonly ZipInput[]): Promise<Buffer> {
     fields.writeUInt16LE(dosTime, 6)
     fields.writeUInt16LE(dosDate, 8)
     fields.writeUInt32LE(crc, 10)
-    fields.writeUInt32LE(body.length, 14)
+    fields.writeUInt32LE(size, 14)
     fields.writeUInt32LE(length, 18)
     fields.writeUInt16LE(name.length, 22)
     const local = Buffer.alloc(30)
@@ -111,9 +124,9 @@ export async function writeZip(entries: readonly ZipInput[]): Promise<Buffer> {
     central.writeUInt16LE(20, 4)
     fields.copy(central, 6)
     central.writeUInt32LE(offset, 42)
-    locals.push(local, name, body)
+    locals.push(local, name, ...parts)
     centrals.push(central, name)
-    offset += local.length + name.length + body.length
+    offset += local.length + name.length + size
   })
   const directory = Buffer.concat(centrals)
   if (offset >= 0xffffffff) throw new Error('The deck is too large for a zip without zip64 (over 4 GiB)')
@@ -123,5 +136,8 @@ export async function writeZip(entries: readonly ZipInput[]): Promise<Buffer> {
   end.writeUInt16LE(entries.length, 10)
   end.writeUInt32LE(directory.length, 12)
   end.writeUInt32LE(offset, 16)
-  return Buffer.concat([...locals, directory, end])
+  const all = [...locals, directory, end]
+  if (!sink) return Buffer.concat(all)
+  for (const part of all) sink(part)
+  return offset + directory.length + end.length
 }
