@@ -10,7 +10,7 @@ import {jsonCards, jsonHead, jsonTail, tsvHeader, tsvLines} from './lists.js'
 import {fieldNames, notetypeHash} from './notetype.js'
 import {mediaName, packageOf, planFile, unifyDeckCase, type PlannedCard} from './plan.js'
 import {PlanCache} from './plan-cache.js'
-import {writeApkgTo, type MediaFile, type PackageInput} from './writer.js'
+import {removeStaleCollections, writeApkgTo, type MediaFile, type PackageInput} from './writer.js'
 
 /**
  * `out/anki/`: one `.apkg` per package (`anki.packages`: the project, each
@@ -146,6 +146,7 @@ async function writeAnki(context: OutputContext): Promise<OutputResult> {
 
   const written: Record<string, WrittenFile> = {}
   let savedAny = false
+  removeStaleCollections(context.stateDir)
   for (const [pkg, list] of byPackage) {
     const inputs = packageInputs.get(pkg) as string
     const old = reusable(pkg, inputs)

@@ -1,7 +1,7 @@
 import {stripHtml} from './html.js'
 import {fieldChecksum, idFromName} from './ids.js'
 import {fieldNames, notetypeId, notetypeJson, sortFieldIndex} from './notetype.js'
-import {closeSync, mkdirSync, openSync, rmSync, writeSync} from 'node:fs'
+import {closeSync, mkdirSync, openSync, readdirSync, rmSync, writeSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {blockBytes, writeDatabase, type BlockSink} from '../sqlite/bulk-file.js'
@@ -147,6 +147,34 @@ export async function writeApkgTo(input: PackageInput, sink: (part: Uint8Array) 
 }
 
 let tempFiles = 0
+const tempName = /^collection-(\d+)-\d+\.anki2$/
+
+/**
+ * Removes collection files left in `tempDir` by a process that no longer runs (killed mid-deck: its `finally` never
+ * ran). A running process's files are left alone: a `tagpress dev` and a build may share the folder.
+ */
+export function removeStaleCollections(tempDir: string): void {
+  let names: string[]
+  try {
+    names = readdirSync(tempDir)
+  } catch {
+    return
+  }
+  for (const name of names) {
+    const pid = Number(tempName.exec(name)?.[1] ?? NaN)
+    if (Number.isInteger(pid) && pid !== process.pid && !running(pid)) rmSync(path.join(tempDir, name), {force: true})
+  }
+}
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
 
 function writeAll(fd: number, bytes: Uint8Array, position: number): void {
   for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done, position + done)
