@@ -439,8 +439,8 @@ describe('the build output', () => {
     })
     // A collection file left by a process killed mid-deck (no such pid), and one of a process that runs (this one's parent).
     mkdirSync(out, {recursive: true})
-    const stale = path.join(out, 'collection-' + (2 ** 30 + 7) + '-1.anki2')
-    const live = path.join(out, 'collection-' + process.ppid + '-1.anki2')
+    const stale = path.join(out, 'collection-' + (2 ** 30 + 7) + '-0-1.anki2')
+    const live = path.join(out, 'collection-' + process.ppid + '-0-1.anki2')
     writeFileSync(stale, 'half a collection')
     writeFileSync(live, 'being written')
     const first = await ankiOutput.write(context([published('guide.md', detail(['One?', 'Two?']))], undefined))

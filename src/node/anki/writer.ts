@@ -1,9 +1,10 @@
-import {stripHtml} from './html.js'
-import {fieldChecksum, idFromName} from './ids.js'
-import {fieldNames, notetypeId, notetypeJson, sortFieldIndex} from './notetype.js'
 import {closeSync, mkdirSync, openSync, readdirSync, rmSync, writeSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
+import {threadId} from 'node:worker_threads'
+import {stripHtml} from './html.js'
+import {fieldChecksum, idFromName} from './ids.js'
+import {fieldNames, notetypeId, notetypeJson, sortFieldIndex} from './notetype.js'
 import {blockBytes, writeDatabase, type BlockSink} from '../sqlite/bulk-file.js'
 import {integerAffinity, type Value} from '../sqlite/record.js'
 import {writeZip, type FileBytes, type ZipInput} from './zip-writer.js'
@@ -134,7 +135,7 @@ export async function writeApkg(input: PackageInput, stopping?: () => boolean, t
 /** `writeApkg`, its bytes given to `sink` part by part, in order (never joined); returns their length. */
 export async function writeApkgTo(input: PackageInput, sink: (part: Uint8Array) => void, stopping: () => boolean = never, tempDir: string = tmpdir()): Promise<number | undefined> {
   mkdirSync(tempDir, {recursive: true})
-  const file = path.join(tempDir, `collection-${process.pid}-${++tempFiles}.anki2`)
+  const file = path.join(tempDir, `collection-${process.pid}-${threadId}-${++tempFiles}.anki2`)
   const fd = openSync(file, 'w+')
   try {
     const length = writeCollection(input, (index, block) => writeAll(fd, block, index * blockBytes), stopping)
@@ -147,7 +148,7 @@ export async function writeApkgTo(input: PackageInput, sink: (part: Uint8Array) 
 }
 
 let tempFiles = 0
-const tempName = /^collection-(\d+)-\d+\.anki2$/
+const tempName = /^collection-(\d+)-\d+-\d+\.anki2$/
 
 /**
  * Removes collection files left in `tempDir` by a process that no longer runs (killed mid-deck: its `finally` never
