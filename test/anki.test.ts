@@ -1,7 +1,7 @@
 // The deck writer and reader on their own: identities, names, HTML for cards,
 // the TSV, the package format, bad input and size. (Importing into the real
 // Anki is in anki-import.test.ts.)
-import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {unzipSync, zipSync} from 'fflate'
@@ -437,15 +437,17 @@ describe('the build output', () => {
     const context = (files: PublishedFile[], previous: unknown, anki: Partial<Config['anki']> = {}) => ({
       config: config(anki, {}, out), stateDir: out, buildId: 'b', files, progress: {} as never, previous, warn: (message: string) => warnings.push(message)
     })
-    // A collection file left by a process killed mid-deck (no such pid), and one of a process that runs (this one's parent).
+    // Collection files left by a process killed mid-deck (no such pid), by one that runs (this one's parent), and by
+    // one that runs but wrote it two hours ago (in a container, a killed build's pid 1 is the next build's too).
     mkdirSync(out, {recursive: true})
-    const stale = path.join(out, 'collection-' + (2 ** 30 + 7) + '-0-1.anki2')
-    const live = path.join(out, 'collection-' + process.ppid + '-0-1.anki2')
-    writeFileSync(stale, 'half a collection')
-    writeFileSync(live, 'being written')
+    const stale = path.join(out, 'collection-' + (2 ** 30 + 7) + '-0a1b.anki2')
+    const live = path.join(out, 'collection-' + process.ppid + '-0a1c.anki2')
+    const old = path.join(out, 'collection-' + process.pid + '-0a1d.anki2')
+    for (const file of [stale, live, old]) writeFileSync(file, 'half a collection')
+    utimesSync(old, new Date(Date.now() - 2 * 3600_000), new Date(Date.now() - 2 * 3600_000))
     const first = await ankiOutput.write(context([published('guide.md', detail(['One?', 'Two?']))], undefined))
     expect(first.files.map((file) => [file.path, file.records])).toEqual([['anki/Deck.apkg', 2], ['anki/cards.json', 2], ['anki/cards.tsv', 2]])
-    expect([existsSync(stale), existsSync(live)]).toEqual([false, true])
+    expect([existsSync(stale), existsSync(live), existsSync(old)]).toEqual([false, true, false])
     // Its own temporary collection is gone once the deck is written.
     expect(readdirSync(out).filter((name) => name.endsWith('.anki2'))).toEqual([path.basename(live)])
     const deck = path.join(out, 'anki/Deck.apkg')

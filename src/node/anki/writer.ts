@@ -1,7 +1,7 @@
-import {closeSync, mkdirSync, openSync, readdirSync, rmSync, writeSync} from 'node:fs'
+import {randomBytes} from 'node:crypto'
+import {closeSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {threadId} from 'node:worker_threads'
 import {stripHtml} from './html.js'
 import {fieldChecksum, idFromName} from './ids.js'
 import {fieldNames, notetypeId, notetypeJson, sortFieldIndex} from './notetype.js'
@@ -135,8 +135,9 @@ export async function writeApkg(input: PackageInput, stopping?: () => boolean, t
 /** `writeApkg`, its bytes given to `sink` part by part, in order (never joined); returns their length. */
 export async function writeApkgTo(input: PackageInput, sink: (part: Uint8Array) => void, stopping: () => boolean = never, tempDir: string = tmpdir()): Promise<number | undefined> {
   mkdirSync(tempDir, {recursive: true})
-  const file = path.join(tempDir, `collection-${process.pid}-${threadId}-${++tempFiles}.anki2`)
-  const fd = openSync(file, 'w+')
+  // Never an existing file (`wx+`): two builds in two containers share a `.tagpress/` and may both run as pid 1.
+  const file = path.join(tempDir, `collection-${process.pid}-${randomBytes(8).toString('hex')}.anki2`)
+  const fd = openSync(file, 'wx+')
   try {
     const length = writeCollection(input, (index, block) => writeAll(fd, block, index * blockBytes), stopping)
     if (length === undefined || stopping()) return undefined
@@ -147,12 +148,14 @@ export async function writeApkgTo(input: PackageInput, sink: (part: Uint8Array) 
   }
 }
 
-let tempFiles = 0
-const tempName = /^collection-(\d+)-\d+-\d+\.anki2$/
+const tempName = /^collection-(\d+)-[0-9a-f]+\.anki2$/
+/** A collection file this old is left from a killed build whatever its pid says (a deck takes seconds to write). */
+const staleAfterMs = 60 * 60 * 1000
 
 /**
- * Removes collection files left in `tempDir` by a process that no longer runs (killed mid-deck: its `finally` never
- * ran). A running process's files are left alone: a `tagpress dev` and a build may share the folder.
+ * Removes collection files left in `tempDir` by a build that was killed mid-deck (its `finally` never ran): its
+ * process no longer runs, or the file is over an hour old (in a container every build may be pid 1). A running
+ * process's fresh files are left alone: a `tagpress dev` and a build may share the folder.
  */
 export function removeStaleCollections(tempDir: string): void {
   let names: string[]
@@ -163,7 +166,13 @@ export function removeStaleCollections(tempDir: string): void {
   }
   for (const name of names) {
     const pid = Number(tempName.exec(name)?.[1] ?? NaN)
-    if (Number.isInteger(pid) && pid !== process.pid && !running(pid)) rmSync(path.join(tempDir, name), {force: true})
+    if (!Number.isInteger(pid)) continue
+    const file = path.join(tempDir, name)
+    try {
+      if ((pid !== process.pid && !running(pid)) || Date.now() - statSync(file).mtimeMs > staleAfterMs) rmSync(file, {force: true})
+    } catch {
+      // Gone already, or not ours to remove: only ever tidying.
+    }
   }
 }
 

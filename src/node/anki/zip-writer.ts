@@ -66,16 +66,23 @@ async function compress(data: Uint8Array | FileBytes): Promise<Body> {
   const parts: Buffer[] = new Array(count)
   let crc = 0
   let next = 0
+  // After one runner fails, the others take no more slices: the caller closes the file once the zip has failed.
+  let failed = false
   // Each runner takes the next slice, so slices are read (and checksummed) in order while up to `inFlight` compress.
   const runner = async (): Promise<void> => {
     let buffer: Buffer | undefined
     const into = (): Buffer => (buffer ??= Buffer.allocUnsafe(sliceBytes))
-    while (next < count) {
+    while (next < count && !failed) {
       const index = next++
-      const slice = read(index * sliceBytes, Math.min(length, (index + 1) * sliceBytes), into)
-      crc = zlib.crc32(slice, crc)
-      // A full flush ends every slice but the last on a byte boundary, without the final-block bit.
-      parts[index] = await deflateRaw(slice, {level, finishFlush: index === count - 1 ? zlib.constants.Z_FINISH : zlib.constants.Z_FULL_FLUSH})
+      try {
+        const slice = read(index * sliceBytes, Math.min(length, (index + 1) * sliceBytes), into)
+        crc = zlib.crc32(slice, crc)
+        // A full flush ends every slice but the last on a byte boundary, without the final-block bit.
+        parts[index] = await deflateRaw(slice, {level, finishFlush: index === count - 1 ? zlib.constants.Z_FINISH : zlib.constants.Z_FULL_FLUSH})
+      } catch (error) {
+        failed = true
+        throw error
+      }
     }
   }
   await Promise.all(Array.from({length: Math.min(count, inFlight)}, runner))

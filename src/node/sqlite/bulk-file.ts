@@ -319,7 +319,12 @@ export function writeDatabase(tables: readonly TableSpec[], sink: BlockSink, sto
     const root = writeTable(pages, scratch, table.rows, stopping, (values, rowid) => {
       indexes.forEach((index, at) => {
         const flat = keys[at] as number[]
-        for (const column of index.columns) flat.push(values[column] as number)
+        for (const column of index.columns) {
+          const value = values[column]
+          // The index sorts its keys as numbers: anything else (NULL, text, a bigint) would be stored out of order.
+          if (!Number.isSafeInteger(value)) throw new Error(`The index ${index.name} holds integers only, got ${String(value)} in row ${rowid}`)
+          flat.push(value as number)
+        }
         flat.push(rowid)
       })
     })
@@ -354,13 +359,13 @@ export function writeDatabase(tables: readonly TableSpec[], sink: BlockSink, sto
     record.copy(cell, writeVarint(cell, writeVarint(cell, 0, record.length), index + 1))
     return cell
   })
+  if (108 + cells.reduce((sum, cell) => sum + cell.length + 2, 0) > pageSize) throw new Error('The schema does not fit on the first page')
   let content = pageSize
   cells.forEach((cell, index) => {
     content -= cell.length
     cell.copy(first, content)
     first.writeUInt16BE(content, 108 + index * 2)
   })
-  if (108 + cells.length * 2 > content) throw new Error('The schema does not fit on the first page')
   first[100] = tableLeaf
   first.writeUInt16BE(cells.length, 103)
   first.writeUInt16BE(content, 105)
