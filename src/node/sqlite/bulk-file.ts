@@ -9,8 +9,7 @@ import {encodeRecord, encodeRecordInto, Scratch, varintLength, writeVarint, type
  * of a mebibyte as they fill; page 1, the header and the schema, is made
  * last. The `.apkg` writer used sql.js before, which kept the database in
  * WebAssembly memory and copied it whole to export it: ~160 MB at peak for
- * the 50 MB collection of the 10,000-file bench corpus, and half the deck
- * step's time.
+ * the 50 MB collection of the 10,000-file bench corpus.
  *
  * Made for Anki's schema-11 collection: rowid tables, integer index keys,
  * UTF-8 text, 4096-byte pages.
