@@ -89,13 +89,20 @@ export function decksJson(decks: ReadonlyMap<string, number>, mod: number): Buff
     `"${id}":{"collapsed":false,"browserCollapsed":false,"conf":1,"desc":"","dyn":0,"extendNew":0,"extendRev":0,"id":${id},` +
     `"lrnToday":[0,0],"mod":${time},"name":${JSON.stringify(name)},"newToday":[0,0],"revToday":[0,0],"timeToday":[0,0],"usn":-1}` +
     (index === entries.length - 1 ? '}' : '')
-  // Measured first, then written: one buffer of the exact size, and no deck's text outlives its line here.
-  let bytes = 0
-  entries.forEach((item, index) => (bytes += Buffer.byteLength(entry(item, index))))
-  const out = Buffer.allocUnsafe(bytes)
+  // One buffer large enough whatever the names hold (UTF-8 takes at most 3 bytes for a UTF-16 unit), each deck's
+  // text written into it as it is made: no deck's text outlives its line here.
+  let most = 0
+  for (const [id, name] of entries) most += 280 + String(id).length * 2 + 3 * name.length * 2
+  let out = Buffer.allocUnsafe(most)
   let at = 0
-  entries.forEach((item, index) => (at += out.write(entry(item, index), at)))
-  return out
+  entries.forEach((item, index) => {
+    const text = entry(item, index)
+    const bytes = Buffer.byteLength(text)
+    // Never taken (the bound holds): a guard, since `write` would cut the text short without a word.
+    if (at + bytes > out.length) out = Buffer.concat([out.subarray(0, at), Buffer.alloc(bytes + out.length)])
+    at += out.write(text, at)
+  })
+  return out.subarray(0, at)
 }
 
 /** Every deck the notes use, with its parents, each with a stable id from its name. */

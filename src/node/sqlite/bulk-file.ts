@@ -295,6 +295,27 @@ function indexInteriorLevel(pages: Pages, level: readonly Separator[], rightmost
   return [up, builder.emit(pages, indexInterior, rightmost)]
 }
 
+/**
+ * The order of an index's entries (`flat`: `width` numbers each, the key columns then the rowid). Rows come in rowid
+ * order, so entries that tie on their key are in order already, and a stable sort on the key columns alone suffices.
+ * Keys that already ascend (Anki's `usn` and `nid` indexes: one value, or the rowid's own order) are not sorted.
+ */
+function sortedEntries(flat: readonly number[], width: number): Uint32Array {
+  const count = flat.length / width
+  const order = Uint32Array.from({length: count}, (_, entry) => entry)
+  const compare = (a: number, b: number): number => {
+    for (let column = 0; column < width - 1; column++) {
+      const difference = (flat[a * width + column] as number) - (flat[b * width + column] as number)
+      if (difference !== 0) return difference
+    }
+    return 0
+  }
+  let ascending = true
+  for (let entry = 1; entry < count && ascending; entry++) ascending = compare(entry - 1, entry) <= 0
+  // `TypedArray.prototype.sort` is stable (ES2019), so ties keep the rowid order.
+  return ascending ? order : order.sort(compare)
+}
+
 /** Rows written between two looks at `stopping`: well under a millisecond. */
 const stopEvery = 32
 
@@ -332,14 +353,7 @@ export function writeDatabase(tables: readonly TableSpec[], sink: BlockSink, sto
     indexes.forEach((index, at) => {
       const width = index.columns.length + 1
       const flat = keys[at] as number[]
-      const order = Uint32Array.from({length: flat.length / width}, (_, entry) => entry)
-      order.sort((a, b) => {
-        for (let column = 0; column < width; column++) {
-          const difference = (flat[a * width + column] as number) - (flat[b * width + column] as number)
-          if (difference !== 0) return difference
-        }
-        return 0
-      })
+      const order = sortedEntries(flat, width)
       const values: number[] = new Array(width)
       const entry = (index: number): number => {
         const start = (order[index] as number) * width
