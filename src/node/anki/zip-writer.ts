@@ -50,7 +50,7 @@ interface Body {
 
 /** The deflated bytes and the CRC-32 of the data, read slice by slice in order. */
 async function compress(data: Uint8Array | FileBytes): Promise<Body> {
-  const length = data instanceof Uint8Array ? data.length : data.length
+  const {length} = data
   // Each runner reads its file slices into a buffer of its own, reused once the slice is compressed.
   const read = (start: number, end: number, into: () => Buffer): Uint8Array => {
     if (data instanceof Uint8Array) return data.subarray(start, end)
