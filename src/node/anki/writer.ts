@@ -5,6 +5,7 @@ import path from 'node:path'
 import {stripHtml} from './html.js'
 import {fieldChecksum, idFromName} from './ids.js'
 import {fieldNames, notetypeId, notetypeJson, sortFieldIndex} from './notetype.js'
+import {processRuns} from '../process-runs.js'
 import {blockBytes, writeDatabase, type BlockSink} from '../sqlite/bulk-file.js'
 import {integerAffinity, type Value} from '../sqlite/record.js'
 import {writeZip, type FileBytes, type ZipInput} from './zip-writer.js'
@@ -176,22 +177,13 @@ export function removeStaleCollections(tempDir: string): void {
     if (!Number.isInteger(pid)) continue
     const file = path.join(tempDir, name)
     try {
-      if ((pid !== process.pid && !running(pid)) || Date.now() - statSync(file).mtimeMs > staleAfterMs) rmSync(file, {force: true})
+      if ((pid !== process.pid && !processRuns(pid)) || Date.now() - statSync(file).mtimeMs > staleAfterMs) rmSync(file, {force: true})
     } catch {
       // Gone already, or not ours to remove: only ever tidying.
     }
   }
 }
 
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    // EPERM: it runs, as another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 function writeAll(fd: number, bytes: Uint8Array, position: number): void {
   for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done, position + done)
@@ -203,7 +195,7 @@ const never = (): boolean => false
  * Writes the schema-11 collection file to `sink` block by block (`sqlite/bulk-file.ts`); returns its length, or
  * undefined when `stopping` said so first. It is asked before every 32nd note, about a millisecond apart.
  */
-export function writeCollection(input: PackageInput, sink: BlockSink, stopping: () => boolean = never): number | undefined {
+function writeCollection(input: PackageInput, sink: BlockSink, stopping: () => boolean = never): number | undefined {
   const {notes} = input
   // The newest note's time is the package's time: note and card ids count up from it (in ms, as Anki's are),
   // so new cards show when their source last changed, and no id lies in the future.
@@ -300,7 +292,7 @@ export function writeCollection(input: PackageInput, sink: BlockSink, stopping: 
 }
 
 /** The zip: `collection.anki2`, the `media` map (`{"0": "name"}`) and the media files named by number. */
-export function zipPackage(collection: Uint8Array | FileBytes, media: readonly MediaFile[], sink: (part: Uint8Array) => void): Promise<number> {
+function zipPackage(collection: Uint8Array | FileBytes, media: readonly MediaFile[], sink: (part: Uint8Array) => void): Promise<number> {
   const map: Record<string, string> = {}
   const entries: ZipInput[] = [{name: 'collection.anki2', data: collection}]
   media.forEach((file, index) => {

@@ -2,6 +2,7 @@ import {KeyedQueue} from './keyed-queue.js'
 import {randomBytes} from 'node:crypto'
 import {hostname} from 'node:os'
 import type {Config} from '../config/types.js'
+import {processRuns} from '../process-runs.js'
 import {BackendError, isAbortError, type ChatMessage, type ModelBackend} from './backend.js'
 import {BlockSplitter, splitAnswer} from './blocks.js'
 import {isId, newId} from './ids.js'
@@ -844,17 +845,9 @@ function ownerGone(node: NodeDoc, now: number): boolean {
   if (!owner) return true
   if (owner.host === hostname()) {
     if (owner.pid === process.pid) return !liveOwners.has(owner.id)
-    if (!pidAlive(owner.pid)) return true
+    if (!processRuns(owner.pid)) return true
   }
   return node.lease_until === undefined || Date.parse(node.lease_until) < now
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 

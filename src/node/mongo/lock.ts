@@ -2,6 +2,7 @@ import {randomUUID} from 'node:crypto'
 import {hostname} from 'node:os'
 import type {Collection} from 'mongodb'
 import {UserError} from '../errors.js'
+import {processRuns} from '../process-runs.js'
 import type {LockDocument} from './schema.js'
 
 export interface LockOptions {
@@ -140,18 +141,9 @@ export class BuildLock {
 /** A lock whose lease has ended, or whose holder ran on this host in a process that is gone. */
 function stale(holder: LockDocument, host: string): boolean {
   if (!(holder.expires_at instanceof Date) || holder.expires_at.getTime() < Date.now()) return true
-  return holder.host === host && holder.pid !== process.pid && !alive(holder.pid)
+  return holder.host === host && holder.pid !== process.pid && !processRuns(holder.pid)
 }
 
-function alive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 function describe(holder: LockDocument): string {
   return 'project `' + holder.project + '` on ' + holder.host + ', pid ' + holder.pid + ', since ' + (holder.acquired_at instanceof Date ? holder.acquired_at.toISOString() : '?')
