@@ -21,7 +21,15 @@ export async function startAskDev(project: Project, options: {model?: string; co
   const standin = await startStandin()
   const model = options.model ?? 'qwen2.5:0.5b'
   writeFileSync(path.join(project.dir, 'tagpress.config.json'), JSON.stringify({site: {title: 'tagpress'}, ...options.config, llm: {host: standin.url, model}}, null, 2))
-  const dev = await startDev(project.dir, [], {OLLAMA_HOST: standin.url, TAGPRESS_MODEL: model})
+  // The server's timing log says when its first build (in the background) is adopted: the pages then refresh in place
+  // once, which would cut short a smooth scroll that a test is watching. Under the whole suite's load that build
+  // took long enough to land mid-test; the tests start after it.
+  const dev = await startDev(project.dir, [], {OLLAMA_HOST: standin.url, TAGPRESS_MODEL: model, TAGPRESS_DEBUG_TIMING: '1'})
+  const deadline = Date.now() + 120_000
+  while (!dev.output().includes('timing: first build adopted')) {
+    if (Date.now() > deadline) throw new Error('the dev server\'s first build did not finish:\n' + dev.output())
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
   return {
     url: dev.url,
     standin,
