@@ -15,10 +15,10 @@ import {cardsTsv, tsvCell, tsvHeader} from '../src/node/anki/lists.js'
 import {fieldNames, notetypeHash, notetypeId, notetypeJson, notetypeVersion} from '../src/node/anki/notetype.js'
 import {ankiOutput, rewordings, type Questions} from '../src/node/anki/output.js'
 import {ankiTag, deckComponent, fileSafe, fillInstruction, guidOf, mediaName, packageOf, planFile, tagsOf, unifyDeckCase, type PlannedCard} from '../src/node/anki/plan.js'
-import {PlanCache} from '../src/node/anki/plan-cache.js'
+import {CardCache} from '../src/node/anki/card-cache.js'
 import {readDeck, type DeckRecord} from '../src/node/anki/reader.js'
 import {cardCss} from '../src/node/anki/style.js'
-import {deckIds, decksJson, writeApkg, type DeckNote} from '../src/node/anki/writer.js'
+import {deckIds, decksJson, noteRecord, writeApkg, type DeckNote} from '../src/node/anki/writer.js'
 import {UserError} from '../src/node/errors.js'
 import type {PublishedFile} from '../src/node/outputs/types.js'
 
@@ -284,35 +284,100 @@ describe('planning cards from compiled files', () => {
   })
 })
 
-describe('the plan cache', () => {
-  test('reuses the lines of unchanged sources byte for byte (wide characters too), plans the rest, and ends every line', () => {
-    const file = tmp('plans.jsonl')
-    const card = (question: string) => ({guid: 'g', question, fields: {}}) as unknown as PlannedCard
-    const line = (source: string, key: string, question: string) => JSON.stringify([source, key, 5, [card(question)]])
-    const kept = line('a.md', 'k1', 'Chapter › Été ✓')
-    // The last line without its newline (a file cut short after it) still counts, and is written back whole.
-    writeFileSync(file, JSON.stringify('settings') + '\n' + kept + '\n' + line('b.md', 'old', 'B?') + '\n' + line('c.md', 'k3', 'C?'))
-    const published = (source: string, key: string) => ({source, key, time: 5}) as unknown as PublishedFile
+describe('the card cache', () => {
+  // A planned card as `planFile` makes it: only what the cache keeps, and the fields its note record holds.
+  const card = (source: string, question: string, extra: Partial<PlannedCard> = {}): PlannedCard => ({
+    id: source + '#q', guid: guidFor(source, question), source, line: 3, package: 'anki/deck.apkg', deck: 'Deck::' + source, tags: ['tagpress'],
+    fields: {Instruction: 'i', Question: question, AnswerIntro: '', Answer: '<p>Answer to ' + question + '</p>', ParentRef: source + '#1'},
+    media: [], mod: 5, slot: 'top#1', question, checksum: fieldChecksum('i'), ...extra
+  })
+  const published = (source: string, key: string) => ({source, key, time: 5}) as unknown as PublishedFile
+  const recordOf = (planned: PlannedCard) => noteRecord({guid: planned.guid, fields: fieldNames.map((name) => planned.fields[name]), tags: planned.tags, deck: planned.deck, mod: planned.mod, checksum: planned.checksum})
+
+  /** One build's use of the cache: each source's cards (planning the ones it must), then every record read back. */
+  function run(file: string, settings: string, sources: Array<[string, string, PlannedCard[]]>) {
     const planned: string[] = []
-    const plan = (source: string) => () => {
-      planned.push(source)
-      return [card('new ' + source)]
-    }
-    const plans = new PlanCache(file, 'settings')
-    expect(plans.cards(published('a.md', 'k1'), plan('a.md'))[0]?.question).toBe('Chapter › Été ✓')
-    expect(plans.cards(published('b.md', 'k2'), plan('b.md'))[0]?.question).toBe('new b.md')
-    expect(plans.cards(published('c.md', 'k3'), plan('c.md'))[0]?.question).toBe('C?')
-    expect(planned).toEqual(['b.md'])
-    plans.save()
-    expect(readFileSync(file, 'utf8')).toBe(JSON.stringify('settings') + '\n' + kept + '\n' + line('b.md', 'k2', 'new b.md') + '\n' + line('c.md', 'k3', 'C?') + '\n')
+    const cache = new CardCache(file, settings)
+    const cards = sources.map(([source, key, plan]) => cache.cards(published(source, key), () => (planned.push(source), plan)))
+    cache.save()
+    const reader = cache.reader()
+    const records = cards.map((list) => list.map((item) => Buffer.from(reader.read(item)).toString('hex')))
+    reader.close()
+    return {planned, cards, records}
+  }
+
+  test('reuses the entries of unchanged sources, plans the rest, and reads every record back as the writer would make it', () => {
+    const file = tmp('cards.bin')
+    const wide = card('a.md', 'Chapter › Été ✓', {media: [{name: 'p.png', sitePath: 'assets/p.png'}]})
+    const b = [card('b.md', 'B?'), card('b.md', 'B again?', {deck: 'Deck::b.md::Other'})]
+    const first = run(file, 'settings', [['a.md', 'k1', [wide]], ['b.md', 'k2', b], ['c.md', 'k3', [card('c.md', 'C?')]]])
+    expect(first.planned).toEqual(['a.md', 'b.md', 'c.md'])
+    expect(first.records).toEqual([[recordOf(wide).toString('hex')], b.map((item) => recordOf(item).toString('hex')), [recordOf(card('c.md', 'C?')).toString('hex')]])
+    expect(first.cards[0]?.[0]).toMatchObject({guid: wide.guid, source: 'a.md', line: 3, package: 'anki/deck.apkg', deck: 'Deck::a.md', media: wide.media, mod: 5, slot: 'top#1', question: 'Chapter › Été ✓', checksum: wide.checksum})
+    expect(first.cards[1]?.map((item) => item.deck)).toEqual(['Deck::b.md', 'Deck::b.md::Other'])
+    // b.md changed (key k2 → k4), c.md is gone, d.md is new: only b.md and d.md are planned; a.md reads the same.
+    const second = run(file, 'settings', [['a.md', 'k1', [card('a.md', 'never planned')]], ['b.md', 'k4', [card('b.md', 'B changed?')]], ['d.md', 'k5', [card('d.md', 'D?')]]])
+    expect(second.planned).toEqual(['b.md', 'd.md'])
+    expect(second.cards[0]).toEqual(first.cards[0]?.map((item) => ({...item, recordAt: expect.any(Number)})))
+    expect(second.records).toEqual([first.records[0], [recordOf(card('b.md', 'B changed?')).toString('hex')], [recordOf(card('d.md', 'D?')).toString('hex')]])
     // Other settings: nothing is reused.
-    const other = new PlanCache(file, 'other settings')
-    other.cards(published('a.md', 'k1'), plan('a.md'))
-    expect(planned).toEqual(['b.md', 'a.md'])
+    expect(run(file, 'other settings', [['a.md', 'k1', [wide]]]).planned).toEqual(['a.md'])
+  })
+
+  test('a damaged entry, a file cut short or a foreign file costs planning again, never a wrong card', () => {
+    const file = tmp('cards.bin')
+    const sources = (): Array<[string, string, PlannedCard[]]> => [['a.md', 'k1', [card('a.md', 'A?')]], ['b.md', 'k2', [card('b.md', 'B?')]]]
+    const good = run(file, 'settings', sources())
+    const bytes = readFileSync(file)
+    // One byte of b.md's record changed: its CRC-32 no longer holds, so b.md is planned again; a.md is still reused.
+    const flipped = Buffer.from(bytes)
+    const at = flipped.lastIndexOf(Buffer.from('B?'))
+    flipped[at] = 'X'.charCodeAt(0)
+    writeFileSync(file, flipped)
+    const afterFlip = run(file, 'settings', sources())
+    expect(afterFlip.planned).toEqual(['b.md'])
+    expect(afterFlip.records).toEqual(good.records)
+    // Cut short in the middle of an entry: nothing is trusted.
+    writeFileSync(file, bytes.subarray(0, bytes.length - 10))
+    expect(run(file, 'settings', sources()).planned).toEqual(['a.md', 'b.md'])
+    writeFileSync(file, 'not a card cache')
+    expect(run(file, 'settings', sources())).toEqual(good)
+  })
+
+  test('a stopped build keeps the old file', () => {
+    const file = tmp('cards.bin')
+    run(file, 'settings', [['a.md', 'k1', [card('a.md', 'A?')]]])
+    const before = readFileSync(file)
+    const cache = new CardCache(file, 'settings')
+    cache.cards(published('a.md', 'k2'), () => [card('a.md', 'Changed?')])
+    cache.abort()
+    expect(readFileSync(file).equals(before)).toBe(true)
+    expect(readdirSync(path.dirname(file)).filter((name) => name.startsWith(path.basename(file)) && name !== path.basename(file))).toEqual([])
   })
 })
 
 describe('the writer and the reader', () => {
+  test('a note given as its encoded record (from the card cache) makes the same package as the note itself', async () => {
+    // A sort field that reads as a number too: the record holds it as SQLite would.
+    const notes = [note(1), note(2, {fields: ['42', 'Q', '', 'A', 'f#2']}), note(3)]
+    const direct = await writeApkg({notes, media: []})
+    const records = notes.map((item) => noteRecord(item))
+    // Mixed: the second note as itself, the others encoded.
+    const mixed = notes.map((item, index) => (index === 1 ? item : {deck: item.deck, mod: item.mod, checksum: fieldChecksum(stripHtml(item.fields[0] as string)), index}))
+    const asked: number[] = []
+    const encoded = await writeApkg({
+      notes: mixed,
+      media: [],
+      record: (item) => {
+        const index = (item as {index: number}).index
+        asked.push(index)
+        return records[index] as Uint8Array
+      }
+    })
+    expect(asked).toEqual([0, 2])
+    expect(Buffer.from(encoded).equals(Buffer.from(direct))).toBe(true)
+  })
+
   test('same notes, same bytes; the zip holds the collection, the media map and the media', async () => {
     const notes = [note(1), note(2, {fields: ['#first', 'Tabs\tand\nlines', 'intro', '<img src="a.png">', 'f#0']})]
     const media = [{name: 'a.png', data: new Uint8Array([137, 80, 78, 71])}]

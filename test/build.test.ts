@@ -135,17 +135,29 @@ describe('tagpress build', () => {
     expect(files(path.join(p.dir, 'out')).filter((name) => name.endsWith('.tmp'))).toEqual([])
   })
 
-  it('keeps each source\'s planned cards in .tagpress/anki-plans.jsonl; a damaged plan cache costs time, never a wrong deck', () => {
+  it('keeps each source\'s deck cards in .tagpress/anki-cards.bin; a damaged card cache costs time, never a wrong deck', () => {
     const p = project(site)
     p.build()
-    const plans = path.join(p.dir, '.tagpress', 'anki-plans.jsonl')
-    const lines = readFileSync(plans, 'utf8').trim().split('\n')
-    // A settings line, then one line per source with cards, in source order.
-    expect(lines.slice(1).map((line) => JSON.parse(line)[0])).toEqual(['guide/intro.md', 'guide/more.md', 'private/secret.md'])
+    const cache = path.join(p.dir, '.tagpress', 'anki-cards.bin')
+    const bytes = readFileSync(cache)
+    for (const source of ['guide/intro.md', 'guide/more.md', 'private/secret.md']) expect(bytes.includes(JSON.stringify(source))).toBe(true)
+    const deck = p.read('out/anki/cards.json')
+    // A byte of an unchanged file's note record changed (the answer's text, in the collection as it is): its entry
+    // no longer passes its check, so the file is planned again, and the deck is what a clean build makes.
+    const damaged = Buffer.from(bytes)
+    const at = damaged.lastIndexOf(Buffer.from('It processes each block'))
+    expect(at).toBeGreaterThan(0)
+    damaged[at] = 'X'.charCodeAt(0)
+    writeFileSync(cache, damaged)
     p.write('guide/more.md', '# More\n\n[/Q]Is there more?[Q/] [/A]Yes, much more.[A/] [/BLOCKREAD/]\n')
-    writeFileSync(plans, lines.slice(0, 2).join('\n') + '\n["guide/more.md",' + '\n')
     p.build()
+    expect(p.read('out/anki/cards.json')).not.toBe(deck)
     expect(p.read('out/anki/cards.json')).toContain('much more')
+    expectSameAsCleanBuild(p)
+    // Cut short: the same.
+    writeFileSync(cache, readFileSync(cache).subarray(0, 100))
+    p.write('guide/more.md', '# More\n\n[/Q]Is there more?[Q/] [/A]Yes, more still.[A/] [/BLOCKREAD/]\n')
+    p.build()
     expectSameAsCleanBuild(p)
   })
 

@@ -2,15 +2,16 @@ import {createHash} from 'node:crypto'
 import {readdirSync, readFileSync, rmSync, statSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {AsideFile, writeAtomicSync} from '../fs/atomic.js'
+import {AsideFile} from '../fs/atomic.js'
+import type {Config} from '../config/types.js'
 import type {BuildOutput, OutputContext, OutputFile, OutputResult, PublishedFile} from '../outputs/types.js'
 import {toolVersion} from '../version.js'
-import {hashConcat, writeConcat, type ConcatSource, type ConcatState} from '../outputs/concat.js'
+import {ConcatStream, hashConcat, type ConcatSource, type ConcatState, type PreparedConcat} from '../outputs/concat.js'
 import {jsonCards, jsonHead, jsonTail, tsvHeader, tsvLines} from './lists.js'
-import {fieldNames, notetypeHash} from './notetype.js'
-import {mediaName, packageOf, planFile, unifyDeckCase, type PlannedCard} from './plan.js'
-import {PlanCache} from './plan-cache.js'
-import {removeStaleCollections, writeApkgTo, type MediaFile, type PackageInput} from './writer.js'
+import {notetypeHash} from './notetype.js'
+import {CardCache, type DeckCard, type RecordReader} from './card-cache.js'
+import {DeckCase, mediaName, packageOf, planFile, type PlannedCard} from './plan.js'
+import {removeStaleCollections, writeApkgTo, type EncodedNote, type MediaFile, type PackageInput} from './writer.js'
 
 /**
  * `out/anki/`: one `.apkg` per package (`anki.packages`: the project, each
@@ -49,12 +50,14 @@ export type Questions = Record<string, {key: string; entries: Array<[string, str
 
 let codeHash: string | undefined
 
-/** The writer's own code: a deck written by other code is never reused. */
+/** The writer's own code (and the SQLite page writer's): a deck, or a note record cached, made by other code is never reused. */
 function ownCode(): string {
   if (codeHash) return codeHash
   const hash = createHash('sha256').update(toolVersion).update(notetypeHash())
-  const dir = path.dirname(fileURLToPath(import.meta.url))
-  for (const name of readdirSync(dir).sort()) if (name.endsWith('.js')) hash.update(name).update(readFileSync(path.join(dir, name)))
+  const here = path.dirname(fileURLToPath(import.meta.url))
+  for (const dir of [here, path.join(here, '..', 'sqlite')]) {
+    for (const name of readdirSync(dir).sort()) if (name.endsWith('.js')) hash.update(name).update(readFileSync(path.join(dir, name)))
+  }
   codeHash = hash.digest('hex')
   return codeHash
 }
@@ -76,7 +79,7 @@ function readQuestions(stateDir: string, state: AnkiState): Questions | undefine
   }
 }
 
-function digestOf(text: string): string {
+function digestOf(text: string | Buffer): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 32)
 }
 
@@ -122,51 +125,73 @@ async function writeAnki(context: OutputContext): Promise<OutputResult> {
     Object.keys(previous.files).length === packageInputs.size + 2
   if (unchanged) return {files: Object.values(previous.files).map(publicFile), state: previous}
 
-  const planned = planAll(context, members, settings)
-  // Nothing is written yet: a newer edit may still have the next build write the deck.
-  if (!planned || context.stopping?.()) return {files: [], stopped: true}
-  const {cards, cardsByFile} = planned
-  unifyDeckCase(cards)
-  const byPackage = new Map<string, PlannedCard[]>()
+  // The card lists are written (aside) as the cards are planned, unless they are unchanged.
+  const oldJson = reusable(jsonPath, listInputs)
+  const oldTsv = reusable(tsvPath, listInputs)
+  const keepLists = oldJson !== undefined && oldTsv !== undefined && previous !== undefined
+  const planned = planAll(context, members, settings, keepLists ? undefined : {previous: previous?.lists})
+  // Nothing is in place yet: a newer edit may still have the next build write the deck.
+  if (!planned || context.stopping?.()) {
+    planned?.lists?.abort()
+    return {files: [], stopped: true}
+  }
+  const {cards, lists} = planned
+  const byPackage = new Map<string, DeckCard[]>()
   for (const card of cards) {
     const list = byPackage.get(card.package)
     if (list) list.push(card)
     else byPackage.set(card.package, [card])
   }
-
-  const questions: Questions = {}
-  const keys = new Map(files.map((file) => [file.source, file.key]))
-  for (const card of cards) {
-    const entry = (questions[card.source] ??= {key: keys.get(card.source) as string, entries: []})
-    entry.entries.push([card.guid, card.slot, card.question.slice(0, 80), card.line])
+  let records: RecordReader
+  let questions: ReturnType<typeof checkQuestions>
+  try {
+    records = planned.cache.reader()
+  } catch (error) {
+    lists?.abort()
+    throw error
   }
-  const where = (source: string) => path.relative(process.cwd(), path.join(config.content, source)) || source
-  const before = previous && readQuestions(context.stateDir, previous)
-  if (before) for (const message of rewordings(before, questions, where)) context.warn(message)
-
+  try {
+    questions = checkQuestions(context, previous, cards)
+  } catch (error) {
+    records.close()
+    lists?.abort()
+    throw error
+  }
   const written: Record<string, WrittenFile> = {}
-  let savedAny = false
-  removeStaleCollections(context.stateDir)
-  for (const [pkg, list] of byPackage) {
-    const inputs = packageInputs.get(pkg) as string
-    const old = reusable(pkg, inputs)
-    if (old) {
-      written[pkg] = old
-      continue
+  try {
+    let savedAny = false
+    removeStaleCollections(context.stateDir)
+    for (const [pkg, list] of byPackage) {
+      const inputs = packageInputs.get(pkg) as string
+      const old = reusable(pkg, inputs)
+      if (old) {
+        written[pkg] = old
+        continue
+      }
+      const media = loadMedia(config.out, list, context.warn)
+      // A newer edit stops the deck mid-way, but only before the first package is saved: then the rest follow, so the decks never mix two builds.
+      const record = (card: EncodedNote): Uint8Array => records.read(card as DeckCard)
+      const file = await savePackage(config.out, pkg, {notes: list, media, record}, () => !savedAny && context.stopping?.() === true, context.stateDir)
+      if (!file) {
+        lists?.abort()
+        questions.file.abort()
+        return {files: [], stopped: true}
+      }
+      savedAny = true
+      written[pkg] = {...file, records: list.length, inputs}
     }
-    const media = loadMedia(config.out, list, context.warn)
-    // A newer edit stops the deck mid-way, but only before the first package is saved: then the rest follow, so the decks never mix two builds.
-    const notes = list.map((card) => ({guid: card.guid, fields: fieldNames.map((name) => card.fields[name]), tags: card.tags, deck: card.deck, mod: card.mod, checksum: card.checksum}))
-    const file = await savePackage(config.out, pkg, {notes, media}, () => !savedAny && context.stopping?.() === true, context.stateDir)
-    if (!file) return {files: [], stopped: true}
-    savedAny = true
-    written[pkg] = {...file, records: list.length, inputs}
+  } catch (error) {
+    lists?.abort()
+    questions.file.abort()
+    throw error
+  } finally {
+    records.close()
   }
-  const oldJson = reusable(jsonPath, listInputs)
-  const oldTsv = reusable(tsvPath, listInputs)
-  const lists = oldJson && oldTsv && previous ? previous.lists : writeLists(config.out, settings, cardsByFile, previous?.lists)
-  written[jsonPath] = oldJson ?? listFile(config.out, jsonPath, lists.json, cards.length, listInputs)
-  written[tsvPath] = oldTsv ?? listFile(config.out, tsvPath, lists.tsv, cards.length, listInputs)
+  lists?.commit()
+  questions.file.commit()
+  const listStates = lists ? {json: lists.states.json as ConcatState, tsv: lists.states.tsv as ConcatState} : (previous as AnkiState).lists
+  written[jsonPath] = oldJson ?? listFile(config.out, jsonPath, listStates.json, cards.length, listInputs)
+  written[tsvPath] = oldTsv ?? listFile(config.out, tsvPath, listStates.tsv, cards.length, listInputs)
 
   // Packages of the previous build that no longer exist (a folder emptied, `anki.packages` changed).
   for (const file of Object.keys(previous?.files ?? {})) {
@@ -174,63 +199,114 @@ async function writeAnki(context: OutputContext): Promise<OutputResult> {
   }
 
   const ordered = Object.keys(written).sort().map((file) => written[file] as WrittenFile)
-  const questionsText = JSON.stringify(questions)
-  writeAtomicSync(path.join(context.stateDir, questionsFile), questionsText)
-  return {files: ordered.map(publicFile), state: {version: 3, files: Object.fromEntries(ordered.map((file) => [file.path, file])), lists, questions: {digest: digestOf(questionsText)}}}
+  return {files: ordered.map(publicFile), state: {version: 3, files: Object.fromEntries(ordered.map((file) => [file.path, file])), lists: listStates, questions: {digest: questions.digest}}}
 }
 
 /**
- * Every package's cards in order, and each file's, from the plan cache where it still holds (else planned); the cache
- * is saved, and dropped with its bytes before the deck is assembled. Undefined when a newer edit waits.
+ * Warns of reworded questions against the previous build's, and writes this build's aside (renamed into place with
+ * the decks). Neither build's questions outlive the call: at 10,000 files they are ~45,000 small arrays each.
+ */
+function checkQuestions(context: OutputContext, previous: AnkiState | undefined, cards: readonly DeckCard[]): {file: AsideFile; digest: string} {
+  const questions: Questions = {}
+  const keys = new Map(context.files.map((file) => [file.source, file.key]))
+  for (const card of cards) {
+    const entry = (questions[card.source] ??= {key: keys.get(card.source) as string, entries: []})
+    entry.entries.push([card.guid, card.slot, card.question.slice(0, 80), card.line])
+  }
+  const where = (source: string) => path.relative(process.cwd(), path.join(context.config.content, source)) || source
+  const before = previous && readQuestions(context.stateDir, previous)
+  if (before) for (const message of rewordings(before, questions, where)) context.warn(message)
+  const text = Buffer.from(JSON.stringify(questions))
+  const file = new AsideFile(path.join(context.stateDir, questionsFile))
+  try {
+    file.write(text)
+  } catch (error) {
+    file.abort()
+    throw error
+  }
+  return {file, digest: digestOf(text)}
+}
+
+/**
+ * Every package's cards in order, from the card cache where it still holds (else planned), with deck names unified as
+ * they come; the cache is saved. With `lists`, the card lists are written aside at the same time. Undefined when a
+ * newer edit waits (nothing is left written).
  */
 function planAll(
   context: OutputContext,
   members: ReadonlyMap<string, readonly PublishedFile[]>,
-  settings: string
-): {cards: PlannedCard[]; cardsByFile: Array<{file: PublishedFile; cards: PlannedCard[]}>} | undefined {
-  const plans = new PlanCache(path.join(context.stateDir, 'anki-plans.jsonl'), settings)
-  const cards: PlannedCard[] = []
-  /** Each file's cards, in the order of `cards`. */
-  const cardsByFile: Array<{file: PublishedFile; cards: PlannedCard[]}> = []
-  let planned = 0
-  for (const list of members.values()) {
-    for (const file of list) {
-      const fileCards = plans.cards(file, () => planFile(context.config, file))
-      cards.push(...fileCards)
-      if (fileCards.length > 0) cardsByFile.push({file, cards: fileCards})
-      // Every thousand files, give way to a newer edit (nothing is written yet; the plan cache stays as it was).
-      if (++planned % 1000 === 0 && context.stopping?.()) return undefined
+  settings: string,
+  lists: {previous: AnkiState['lists'] | undefined} | undefined
+): {cards: DeckCard[]; cache: CardCache; lists: PreparedConcat | undefined} | undefined {
+  rmSync(path.join(context.stateDir, 'anki-plans.jsonl'), {force: true}) // the card cache's forerunner, in tagpress before 0.2
+  const cache = new CardCache(path.join(context.stateDir, 'anki-cards.bin'), settings)
+  let stream: ConcatStream | undefined
+  try {
+    stream = lists && listStream(context.config.out, settings, lists.previous)
+    const deckCase = new DeckCase()
+    const cards: DeckCard[] = []
+    let withCards = 0
+    let planned = 0
+    for (const list of members.values()) {
+      for (const file of list) {
+        let whole: PlannedCard[] | undefined
+        const fileCards = cache.cards(file, () => (whole = planFile(context.config, file)))
+        deckCase.unify(fileCards)
+        for (const card of fileCards) cards.push(card)
+        if (fileCards.length > 0) stream?.add(listSource(context.config, settings, file, fileCards, withCards++ === 0, whole))
+        // Every thousand files, give way to a newer edit (nothing is in place yet; the card cache stays as it was).
+        if (++planned % 1000 === 0 && context.stopping?.()) {
+          cache.abort()
+          stream?.abort()
+          return undefined
+        }
+      }
     }
+    const empty = withCards === 0
+    stream?.add(edge('\0tail', settings + (empty ? ':empty' : ''), {json: jsonTail(empty), tsv: ''}))
+    cache.save()
+    return {cards, cache, lists: stream?.prepare()}
+  } catch (error) {
+    cache.abort()
+    stream?.abort()
+    throw error
   }
-  plans.save()
-  return {cards, cardsByFile}
 }
 
 /**
  * `cards.json` and `cards.tsv`, spliced like the datasets: a source whose cards are the same as last time keeps its
  * bytes (copied from the previous file), so an edit writes one source's lines instead of every card's (at 10,000
- * files, 64 MB of text made and held in memory). A source's lines follow from its plan (its compile and time, and
- * the settings), the deck names after case unification, and whether it holds the file's first card (no comma).
+ * files, 64 MB of text made and held in memory).
  */
-function writeLists(out: string, settings: string, cardsByFile: ReadonlyArray<{file: PublishedFile; cards: PlannedCard[]}>, previous: AnkiState['lists'] | undefined): AnkiState['lists'] {
-  const edge = (source: string, key: string, parts: Record<string, string>): ConcatSource => ({source, key, include: () => true, parts: () => parts})
-  const sources: ConcatSource[] = [edge('\0head', settings, {json: jsonHead(), tsv: tsvHeader()})]
-  cardsByFile.forEach(({file, cards}, index) => {
-    const first = index === 0
-    const key = createHash('sha256').update(settings).update(file.key).update(String(file.time)).update(first ? '1' : '0')
-    for (const card of cards) key.update(card.deck + '\n')
-    sources.push({source: file.source, key: key.digest('hex').slice(0, 32), include: () => true, parts: () => ({json: jsonCards(cards, first), tsv: tsvLines(cards)})})
-  })
-  const empty = cardsByFile.length === 0
-  sources.push(edge('\0tail', settings + (empty ? ':empty' : ''), {json: jsonTail(empty), tsv: ''}))
-  const states = writeConcat(
-    [
-      {name: 'json', file: path.join(out, jsonPath), previous: previous?.json},
-      {name: 'tsv', file: path.join(out, tsvPath), previous: previous?.tsv}
-    ],
-    sources
-  )
-  return {json: states.json as ConcatState, tsv: states.tsv as ConcatState}
+function listStream(out: string, settings: string, previous: AnkiState['lists'] | undefined): ConcatStream {
+  const stream = new ConcatStream([
+    {name: 'json', file: path.join(out, jsonPath), previous: previous?.json},
+    {name: 'tsv', file: path.join(out, tsvPath), previous: previous?.tsv}
+  ])
+  stream.add(edge('\0head', settings, {json: jsonHead(), tsv: tsvHeader()}))
+  return stream
+}
+
+function edge(source: string, key: string, parts: Record<string, string>): ConcatSource {
+  return {source, key, include: () => true, parts: () => parts}
+}
+
+/**
+ * A source's lines in the card lists. They follow from its plan (its compile and time, and the settings), the deck
+ * names after case unification, and whether it holds the file's first card (no comma). Lines to write need the
+ * whole cards: the ones just planned, or (a list file lost, a deck renamed by another file's spelling) the file
+ * planned again.
+ */
+function listSource(config: Config, settings: string, file: PublishedFile, cards: readonly DeckCard[], first: boolean, whole: PlannedCard[] | undefined): ConcatSource {
+  const key = createHash('sha256').update(settings).update(file.key).update(String(file.time)).update(first ? '1' : '0')
+  for (const card of cards) key.update(card.deck + '\n')
+  const parts = (): Record<string, string> => {
+    const full = whole ?? planFile(config, file)
+    // The deck names after case unification (the plan has them as the file spells them).
+    full.forEach((card, at) => (card.deck = (cards[at] as DeckCard).deck))
+    return {json: jsonCards(full, first), tsv: tsvLines(full)}
+  }
+  return {source: file.source, key: key.digest('hex').slice(0, 32), include: () => true, parts}
 }
 
 function listFile(out: string, file: string, state: ConcatState, records: number, inputs: string): WrittenFile {
@@ -268,7 +344,7 @@ async function savePackage(out: string, file: string, input: PackageInput, stopp
 }
 
 /** The images of a package's cards, from the site output (written before decks are). */
-function loadMedia(out: string, cards: readonly PlannedCard[], warn: (message: string) => void): MediaFile[] {
+function loadMedia(out: string, cards: readonly DeckCard[], warn: (message: string) => void): MediaFile[] {
   const media = new Map<string, MediaFile>()
   for (const card of cards) {
     for (const {name, sitePath} of card.media) {

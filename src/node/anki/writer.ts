@@ -7,7 +7,7 @@ import {fieldChecksum, idFromName} from './ids.js'
 import {fieldNames, notetypeId, notetypeJson, sortFieldIndex} from './notetype.js'
 import {processRuns} from '../process-runs.js'
 import {blockBytes, writeDatabase, type BlockSink} from '../sqlite/bulk-file.js'
-import {integerAffinity, type Value} from '../sqlite/record.js'
+import {encodeRecord, integerAffinity, type Value} from '../sqlite/record.js'
 import {writeZip, type FileBytes, type ZipInput} from './zip-writer.js'
 
 /**
@@ -32,6 +32,17 @@ export interface DeckNote {
   checksum?: number
 }
 
+/**
+ * A note whose record was encoded before (`noteRecord`, by an earlier build), read back by `PackageInput.record` as
+ * its row is written: the record is the notes table's row but for its id, which only the note's place in the package
+ * decides. The deck, time and checksum are what the rest of the file needs.
+ */
+export interface EncodedNote {
+  deck: string
+  mod: number
+  checksum: number
+}
+
 export interface MediaFile {
   /** File name in the collection's media folder (a bare name, as fields reference it). */
   name: string
@@ -40,8 +51,10 @@ export interface MediaFile {
 
 export interface PackageInput {
   /** In document order: new cards are introduced in this order. */
-  notes: readonly DeckNote[]
+  notes: ReadonlyArray<DeckNote | EncodedNote>
   media: readonly MediaFile[]
+  /** The record of an encoded note; the bytes need to last only until the next call. */
+  record?: (note: EncodedNote) => Uint8Array
 }
 
 /** Formats that are compressed already: stored, not deflated again. */
@@ -197,6 +210,9 @@ const never = (): boolean => false
  */
 function writeCollection(input: PackageInput, sink: BlockSink, stopping: () => boolean = never): number | undefined {
   const {notes} = input
+  const record = input.record ?? ((): never => {
+    throw new Error('A note without fields needs its record')
+  })
   // The newest note's time is the package's time: note and card ids count up from it (in ms, as Anki's are),
   // so new cards show when their source last changed, and no id lies in the future.
   const time = notes.reduce((max, note) => Math.max(max, note.mod), 0) || 1
@@ -234,20 +250,17 @@ function writeCollection(input: PackageInput, sink: BlockSink, stopping: () => b
     JSON.stringify(defaultDeckConfig),
     '{}'
   ]
-  function* noteRows(): Generator<[number, Value[]]> {
+  function* noteRows(): Generator<[number, Value[], Uint8Array?]> {
     for (let index = 0; index < notes.length; index++) {
-      const note = notes[index] as DeckNote
-      if (note.fields.length !== fieldNames.length) throw new Error('A note needs ' + fieldNames.length + ' fields, got ' + note.fields.length)
-      const sortField = stripHtml(note.fields[sortFieldIndex] ?? '')
-      const checksum = note.checksum ?? fieldChecksum(stripHtml(note.fields[0] ?? ''))
-      const tags = note.tags.length > 0 ? ' ' + note.tags.join(' ') + ' ' : ''
-      // `sfld` is declared integer: SQLite stores a sort field that reads as a number as that number, and so does this.
-      yield [base + index, [null, note.guid, notetypeId, note.mod, -1, tags, note.fields.join('\x1f'), integerAffinity(sortField), checksum, 0, '']]
+      const note = notes[index] as DeckNote | EncodedNote
+      if ('fields' in note) yield [base + index, noteValues(note)]
+      // The indexes read `usn` (always -1) and `csum`: an encoded note's row needs no other value.
+      else yield [base + index, [null, null, null, null, -1, null, null, null, note.checksum], record(note)]
     }
   }
   function* cardRows(): Generator<[number, Value[]]> {
     for (let index = 0; index < notes.length; index++) {
-      const note = notes[index] as DeckNote
+      const note = notes[index] as DeckNote | EncodedNote
       // `due` of a new card is its position: Anki introduces the cards in document order.
       const id = base + index
       yield [id, [null, id, decks.get(note.deck) as number, 0, note.mod, -1, 0, 0, index + 1, 0, 0, 0, 0, 0, 0, 0, 0, '']]
@@ -289,6 +302,21 @@ function writeCollection(input: PackageInput, sink: BlockSink, stopping: () => b
     sink,
     stopping
   )
+}
+
+/** A note's row in the notes table, but for its id (the INTEGER PRIMARY KEY, stored as null). */
+function noteValues(note: DeckNote): Value[] {
+  if (note.fields.length !== fieldNames.length) throw new Error('A note needs ' + fieldNames.length + ' fields, got ' + note.fields.length)
+  const sortField = stripHtml(note.fields[sortFieldIndex] ?? '')
+  const checksum = note.checksum ?? fieldChecksum(stripHtml(note.fields[0] ?? ''))
+  const tags = note.tags.length > 0 ? ' ' + note.tags.join(' ') + ' ' : ''
+  // `sfld` is declared integer: SQLite stores a sort field that reads as a number as that number, and so does this.
+  return [null, note.guid, notetypeId, note.mod, -1, tags, note.fields.join('\x1f'), integerAffinity(sortField), checksum, 0, '']
+}
+
+/** A note's record as the notes table stores it: written once, then kept (`EncodedNote`) while its source is unchanged. */
+export function noteRecord(note: DeckNote): Buffer {
+  return encodeRecord(noteValues(note))
 }
 
 /** The zip: `collection.anki2`, the `media` map (`{"0": "name"}`) and the media files named by number. */

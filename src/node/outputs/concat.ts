@@ -40,6 +40,25 @@ export function writeConcat(targets: ConcatTarget[], sources: readonly ConcatSou
 /** With `stopping`, asked every few hundred sources: true leaves every target as it was and returns undefined. */
 export function writeConcat(targets: ConcatTarget[], sources: readonly ConcatSource[], stopping: () => boolean): Record<string, ConcatState> | undefined
 export function writeConcat(targets: ConcatTarget[], sources: readonly ConcatSource[], stopping?: () => boolean): Record<string, ConcatState> | undefined {
+  const prepared = stopping ? prepareConcat(targets, sources, stopping) : prepareConcat(targets, sources)
+  prepared?.commit()
+  return prepared?.states
+}
+
+/** Outputs written aside but not yet in place: `commit` renames them all into place, `abort` removes them. */
+export interface PreparedConcat {
+  states: Record<string, ConcatState>
+  commit: () => void
+  abort: () => void
+}
+
+/**
+ * `writeConcat` up to the renames: for outputs that must appear together with others (the card lists with their
+ * decks), so that a build stopped in between leaves the previous ones, which its state still describes.
+ */
+export function prepareConcat(targets: ConcatTarget[], sources: readonly ConcatSource[]): PreparedConcat
+export function prepareConcat(targets: ConcatTarget[], sources: readonly ConcatSource[], stopping: () => boolean): PreparedConcat | undefined
+export function prepareConcat(targets: ConcatTarget[], sources: readonly ConcatSource[], stopping?: () => boolean): PreparedConcat | undefined {
   const result: Record<string, ConcatState> = {}
   // An output whose segments are all unchanged, in the same order, is left alone.
   const changed = targets.filter((target) => {
@@ -49,33 +68,84 @@ export function writeConcat(targets: ConcatTarget[], sources: readonly ConcatSou
     }
     return true
   })
-  if (changed.length === 0) return result
-  const writers = changed.map((target) => new SegmentWriter(target, stopping))
+  if (changed.length === 0) return prepared(result, [])
+  const stream = new ConcatStream(changed, stopping)
   try {
     let count = 0
     for (const source of sources) {
       if (stopping && ++count % 256 === 0 && stopping()) throw stopped
-      let parts: Record<string, string> | undefined
-      for (const writer of writers) {
-        if (!source.include(writer.target.name)) continue
-        if (!writer.reuse(source.source, source.key)) {
-          parts ??= source.parts()
-          writer.append(source.source, source.key, parts[writer.target.name] ?? '')
-        }
-      }
+      stream.add(source)
     }
-    // Not hashed here: ~100 MB at 10,000 pages, which only the manifest needs (`hashConcat`), and a dev-server
-    // build may stop before it gets there.
-    // All copying done (where a stop may still come) before the first file is renamed into place.
-    for (const writer of writers) writer.flush()
-    for (const writer of writers) writer.commit()
-    for (const writer of writers) result[writer.target.name] = writer.state()
-    return result
+    const done = stream.prepare()
+    Object.assign(done.states, result)
+    return done
   } catch (error) {
-    for (const writer of writers) writer.abort()
+    stream.abort()
     if (error === stopped) return undefined
     throw error
   }
+}
+
+/**
+ * Concatenated outputs written aside source by source, as the sources come (the card lists: while the cards are
+ * planned, so that no file's whole cards outlive its turn), then renamed into place together (`prepare`).
+ */
+export class ConcatStream {
+  private readonly writers: SegmentWriter[]
+
+  constructor(targets: readonly ConcatTarget[], stopping?: () => boolean) {
+    this.writers = []
+    try {
+      for (const target of targets) this.writers.push(new SegmentWriter(target, stopping))
+    } catch (error) {
+      this.abort()
+      throw error
+    }
+  }
+
+  /** The source's segment of each output: copied from the previous file when its key is unchanged, else from `parts`. */
+  add(source: ConcatSource): void {
+    let parts: Record<string, string> | undefined
+    for (const writer of this.writers) {
+      if (!source.include(writer.target.name)) continue
+      if (!writer.reuse(source.source, source.key)) {
+        parts ??= source.parts()
+        writer.append(source.source, source.key, parts[writer.target.name] ?? '')
+      }
+    }
+  }
+
+  /** Every output written (not hashed: only the manifest needs that, `hashConcat`), ready to be renamed into place. */
+  prepare(): PreparedConcat {
+    // All copying done (where a stop may still come) before the first file is renamed into place.
+    for (const writer of this.writers) writer.flush()
+    const states: Record<string, ConcatState> = {}
+    for (const writer of this.writers) states[writer.target.name] = writer.state()
+    return prepared(states, this.writers)
+  }
+
+  abort(): void {
+    for (const writer of this.writers) writer.abort()
+  }
+}
+
+/**
+ * Made apart from `prepareConcat`: closures made there would keep its whole scope alive, the sources with their
+ * closures (20,000 of them for the card lists at 10,000 files) until the commit.
+ */
+function prepared(states: Record<string, ConcatState>, writers: readonly SegmentWriter[]): PreparedConcat {
+  const abort = (): void => {
+    for (const writer of writers) writer.abort()
+  }
+  const commit = (): void => {
+    try {
+      for (const writer of writers) writer.commit()
+    } catch (error) {
+      abort()
+      throw error
+    }
+  }
+  return {states, commit, abort}
 }
 
 /** Thrown through a splice that `stopping` ends. */
@@ -154,9 +224,10 @@ class SegmentWriter {
     this.records += records
   }
 
-  /** Write what is still to be copied from the previous file. */
+  /** Write what is still to be copied from the previous file (nothing more is reused after). */
   flush(): void {
     this.flushCopy()
+    this.old.clear()
   }
 
   /** Close the file and rename it into place. */

@@ -30,8 +30,12 @@ const indexInterior = 0x02
 export interface TableSpec {
   name: string
   sql: string
-  /** Rowid and record values (the INTEGER PRIMARY KEY column, an alias of the rowid, as null), rowids ascending. */
-  rows: Iterable<[rowid: number, values: readonly Value[]]>
+  /**
+   * Rowid and record values (the INTEGER PRIMARY KEY column, an alias of the rowid, as null), rowids ascending. A row
+   * may come with its record already encoded (`encodeRecord(values)`, kept from an earlier build): its values then
+   * need to hold only the columns its indexes read.
+   */
+  rows: Iterable<[rowid: number, values: readonly Value[], record?: Uint8Array]>
   indexes?: readonly IndexSpec[]
 }
 
@@ -169,18 +173,19 @@ function writeTable(pages: Pages, scratch: Scratch, rows: TableSpec['rows'], sto
   let lastRowid = -Infinity
   const leaves: Array<[page: number, maxRowid: number]> = []
   let count = 0
-  for (const [rowid, values] of rows) {
+  for (const [rowid, values, encoded] of rows) {
     if (count++ % stopEvery === 0 && stopping()) return undefined
     if (!(rowid > lastRowid)) throw new Error('Rows go in by ascending rowid: ' + rowid + ' after ' + lastRowid)
     onRow(values, rowid)
-    const length = encodeRecordInto(scratch, values)
+    const length = encoded ? encoded.length : encodeRecordInto(scratch, values)
+    const record = encoded ?? scratch.bytes
     const local = localBytes(length, tableMost)
     const cellBytes = varintLength(length) + varintLength(rowid) + local + (local < length ? 4 : 0)
     if (!leaf.fits(cellBytes)) leaves.push([leaf.emit(pages, tableLeaf), lastRowid])
     const [page, at] = leaf.add(cellBytes)
     const start = writeVarint(page, writeVarint(page, at, length), rowid)
-    scratch.bytes.copy(page, start, 0, local)
-    if (local < length) page.writeUInt32BE(overflow(pages, scratch.bytes.subarray(0, length), local), start + local)
+    page.set(record.subarray(0, local), start)
+    if (local < length) page.writeUInt32BE(overflow(pages, record.subarray(0, length), local), start + local)
     lastRowid = rowid
   }
   if (leaf.count > 0 || leaves.length === 0) leaves.push([leaf.emit(pages, tableLeaf), lastRowid])
