@@ -115,6 +115,23 @@ describe.skipIf(!available.ok)('build --mongo: the example site', () => {
     expect(await nodesOf(db, true)).toEqual(before)
   })
 
+  it('the trees cache holds a line per file, decoded only for a sync; a damaged line is made again', async () => {
+    const cache = path.join(site.dir, '.tagpress', 'mongo', 'trees.json')
+    const lines = readFileSync(cache, 'utf8').split('\n')
+    expect(lines[0]).toBe('{"version":2}')
+    expect(lines.at(-1)).toBe('')
+    const sources = lines.slice(1, -1).map((line) => (JSON.parse(line.slice(0, line.indexOf('\t'))) as [string, string])[0])
+    expect(sources).toEqual(markdownFiles(path.join(site.dir, 'content')).sort())
+    const intro = lines.findIndex((line) => line.startsWith('["guide/intro.md",'))
+    const good = lines[intro] as string
+    lines[intro] = good.slice(0, good.indexOf('\t') + 1) + '[["cut short'
+    writeFileSync(cache, lines.join('\n'))
+    const before = await nodesOf(db, true)
+    expect(buildMongo(site.dir, server.uri, dbName).mongo).toEqual({inserted: 0, updated: 0, deleted: 0, unchanged: total})
+    expect(await nodesOf(db, true)).toEqual(before)
+    expect(readFileSync(cache, 'utf8').split('\n')[intro]).toBe(good)
+  })
+
   it('tagpress tree prints the same tree from MongoDB and from nodes.jsonl', () => {
     const fromDb = tagpress(site.dir, ['tree', '--mongo', server.uri, '--db', dbName, 'outputs/mongodb'])
     const fromFile = tagpress(site.dir, ['tree', 'outputs/mongodb'])
