@@ -286,6 +286,29 @@ describe('tagpress build', () => {
     expect(after).toEqual(p.snapshot())
   })
 
+  it('a file saved between the plan and its compile is built as it is then, under its own key, and the next build agrees', async () => {
+    const {build} = await import('../src/node/build/build.js')
+    const {loadConfig} = await import('../src/node/config/load.js')
+    const {Progress} = await import('../src/node/build/progress.js')
+    const p = project(site)
+    p.build()
+    p.write('guide/more.md', '# More\n\n[/Q]Is there more?[Q/] [/A]Yes, planned.[A/] [/BLOCKREAD/]\n')
+    // The compile starts after the plan hashed the file, and reads each text when it compiles it: the save lands between.
+    class SaveAtCompile extends Progress {
+      override start(label: string, total: number): void {
+        if (label === 'compiling') p.write('guide/more.md', '# More\n\n[/Q]Is there more?[Q/] [/A]Yes, saved later.[A/] [/BLOCKREAD/]\n')
+        super.start(label, total)
+      }
+    }
+    const result = await build(await loadConfig(p.dir), {progress: new SaveAtCompile(process.stderr, false)})
+    expect(result.ok).toBe(true)
+    expect(p.read('out/datasets/qa.jsonl')).toContain('saved later')
+    expect(p.read('out/datasets/qa.jsonl')).not.toContain('planned')
+    // Nothing changed since: the next build compiles nothing and writes what a clean build writes.
+    expect(p.build().stats.compiled).toBe(0)
+    expectSameAsCleanBuild(p)
+  })
+
   it('re-renders the pages that list a file when its title changes, and removes deleted pages', () => {
     const p = project(site)
     p.build()

@@ -36,7 +36,7 @@ describe('worker pool', () => {
     try {
       let task: {text: string} | undefined = {text: 'x'.repeat(1_000_000)}
       const probe = new WeakRef(task)
-      const result = pool.run(task)
+      const result = pool.run(() => task)
       task = undefined
       // The worker is blocked on the flag: the job is running, and the pool still holds its record.
       await nextTurn()
@@ -59,8 +59,30 @@ describe('worker pool', () => {
     Atomics.store(new Int32Array(shared), 0, 1)
     const pool = new WorkerPool<number>(pathToFileURL(worker), 2, shared)
     try {
-      const lengths = await Promise.all([1, 20, 300, 4000, 50].map((length) => pool.run({text: 'y'.repeat(length)})))
+      const lengths = await Promise.all([1, 20, 300, 4000, 50].map((length) => pool.run(() => ({text: 'y'.repeat(length)}))))
       expect(lengths).toEqual([1, 20, 300, 4000, 50])
+    } finally {
+      await pool.close()
+    }
+  })
+
+  it('makes each message when a worker takes the job, and a message that cannot be made fails only its job', async () => {
+    const shared = new SharedArrayBuffer(4)
+    Atomics.store(new Int32Array(shared), 0, 1)
+    const pool = new WorkerPool<number>(pathToFileURL(worker), 1, shared)
+    try {
+      const made: number[] = []
+      const job = (length: number) => () => {
+        made.push(length)
+        if (length === 0) throw new Error('no such file')
+        return {text: 'z'.repeat(length)}
+      }
+      const results = [3, 0, 5, 7].map((length) => pool.run(job(length)))
+      // One worker: the first message is made at once, the rest as the worker comes free.
+      expect(made).toEqual([3])
+      const settled = await Promise.allSettled(results)
+      expect(made).toEqual([3, 0, 5, 7])
+      expect(settled.map((result) => (result.status === 'fulfilled' ? result.value : (result.reason as Error).message))).toEqual([3, 'no such file', 5, 7])
     } finally {
       await pool.close()
     }

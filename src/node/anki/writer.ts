@@ -7,7 +7,7 @@ import {fieldChecksum, idFromName} from './ids.js'
 import {fieldNames, notetypeId, notetypeJson, sortFieldIndex} from './notetype.js'
 import {processRuns} from '../process-runs.js'
 import {blockBytes, writeDatabase, type BlockSink} from '../sqlite/bulk-file.js'
-import {encodeRecord, integerAffinity, type Value} from '../sqlite/record.js'
+import {encodeRecord, encodeRecordInto, integerAffinity, type Scratch, type Value} from '../sqlite/record.js'
 import {writeZip, type FileBytes, type ZipInput} from './zip-writer.js'
 
 /**
@@ -317,6 +317,11 @@ function noteValues(note: DeckNote): Value[] {
 /** A note's record as the notes table stores it: written once, then kept (`EncodedNote`) while its source is unchanged. */
 export function noteRecord(note: DeckNote): Buffer {
   return encodeRecord(noteValues(note))
+}
+
+/** `noteRecord` into `scratch` (its first bytes, until the next use): returns the record's length. */
+export function noteRecordInto(scratch: Scratch, note: DeckNote): number {
+  return encodeRecordInto(scratch, noteValues(note))
 }
 
 /** The zip: `collection.anki2`, the `media` map (`{"0": "name"}`) and the media files named by number. */

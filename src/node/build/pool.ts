@@ -1,8 +1,8 @@
 import {Worker, type ResourceLimits} from 'node:worker_threads'
 
 interface Job<T> {
-  /** Dropped once posted: the worker has its own copy (a compile task's source text, for one). */
-  message?: unknown
+  /** Made when a worker takes the job, and dropped once posted: the worker has its own copy (a compile task's source text, for one). */
+  message?: () => unknown
   resolve: (value: T) => void
   reject: (error: Error) => void
 }
@@ -42,7 +42,8 @@ export class WorkerPool<T> {
     }
   }
 
-  run(message: unknown): Promise<T> {
+  /** A job whose message is made when a worker is free for it (so that a long queue holds no large messages). */
+  run(message: () => unknown): Promise<T> {
     if (this.failure) return Promise.reject(this.failure)
     return new Promise<T>((resolve, reject) => {
       this.queue.push({message, resolve, reject})
@@ -68,9 +69,18 @@ export class WorkerPool<T> {
         this.queue = []
         this.head = 0
       }
-      this.running.set(worker, job)
-      worker.postMessage(job.message)
+      let message: unknown
+      try {
+        message = (job.message as () => unknown)()
+      } catch (error) {
+        // Its message could not be made (a source deleted since it was planned): that job fails, the worker takes the next.
+        job.reject(error as Error)
+        this.idle.push(worker)
+        continue
+      }
       delete job.message
+      this.running.set(worker, job)
+      worker.postMessage(message)
     }
   }
 

@@ -29,8 +29,11 @@ export class DocumentCache {
   private bytes: Buffer = Buffer.alloc(0)
   /** Each source's key, where its line starts, and the range of its `[ids, hashes]` in `bytes`. */
   private readonly lines = new Map<string, {key: string; lineStart: number; start: number; end: number}>()
-  /** Summaries made in this process since the file was last written (they win over `lines`). */
-  private readonly made = new Map<string, {key: string; summary: FileSummary}>()
+  /**
+   * Lines made in this process since the file was last written (they win over `lines`), as UTF-8: a cold build makes
+   * every file's, and as bytes they stay out of the heap.
+   */
+  private readonly made = new Map<string, {key: string; line: Buffer}>()
   private changed = false
 
   private constructor(
@@ -60,7 +63,10 @@ export class DocumentCache {
   summary(file: PublishedFile): FileSummary {
     const key = this.key(file)
     const made = this.made.get(file.source)
-    if (made?.key === key) return made.summary
+    if (made?.key === key) {
+      const [ids, hashes] = JSON.parse(made.line.toString('utf8', made.line.indexOf(9) + 1)) as [string[], string[]]
+      return {ids, hashes}
+    }
     const line = this.lines.get(file.source)
     if (!made && line?.key === key) {
       try {
@@ -80,7 +86,8 @@ export class DocumentCache {
     const key = this.key(file)
     const known = this.made.get(file.source)?.key ?? this.lines.get(file.source)?.key
     if (known !== key) {
-      this.made.set(file.source, {key, summary: summarize(docs)})
+      const {ids, hashes} = summarize(docs)
+      this.made.set(file.source, {key, line: Buffer.from(JSON.stringify([file.source, key]) + '\t' + JSON.stringify([ids, hashes]) + '\n')})
       this.changed = true
     }
     return docs
@@ -107,7 +114,7 @@ export class DocumentCache {
         const line = this.lines.get(source)
         if (made || !line) {
           flush()
-          if (made) out.write(Buffer.from(JSON.stringify([source, made.key]) + '\t' + JSON.stringify([made.summary.ids, made.summary.hashes]) + '\n'))
+          if (made) out.write(made.line)
         } else if (line.end < this.bytes.length) {
           // With its newline.
           if (run && run.end === line.lineStart) run.end = line.end + 1
