@@ -88,6 +88,13 @@ export class BuildCache {
     this.metasChanged = true
   }
 
+  /** Forget a compile whose file is gone: the next build that needs it compiles it again. */
+  forget(key: string): void {
+    if (this.metas?.[key] === undefined) return
+    delete this.metas[key]
+    this.metasChanged = true
+  }
+
   file(key: string): string {
     return path.join(this.dir, 'files', key.slice(0, 2), key)
   }

@@ -27,8 +27,14 @@ const worked = idleCollector()
 
 parentPort?.on('message', (message: {changed?: string[]; compiled?: Array<[string, CompiledMeta]>}) => {
   building = true
-  // The main thread already compiled these (into the same cache folder): the build reuses them.
-  for (const [key, meta] of message.compiled ?? []) memory.cache?.setMeta(key, meta)
+  // The main thread already compiled these (into the same cache folder): the build reuses them. Unless the file is
+  // gone: the main thread may have found a compile on disk (an edit undone) just before this thread's last build
+  // collected it as unused; trusted, this build then failed on the missing file, and out/ stayed behind.
+  for (const [key, meta] of message.compiled ?? []) {
+    if (!memory.cache) continue
+    if (memory.cache.stored(key)) memory.cache.setMeta(key, meta)
+    else memory.cache.forget(key)
+  }
   if (message.changed && memory.sources) memory.changed = new Set(message.changed)
   else delete memory.sources
   build(config, {memory, progress: new Progress(process.stderr, false), preempt: () => Atomics.load(newer, 0) === 1}).then(
