@@ -238,7 +238,8 @@ function planAll(
   settings: string,
   lists: {previous: AnkiState['lists'] | undefined} | undefined
 ): {cards: DeckCard[]; cache: CardCache; lists: PreparedConcat | undefined} | undefined {
-  rmSync(path.join(context.stateDir, 'anki-plans.jsonl'), {force: true}) // the card cache's forerunner, in tagpress before 0.2
+  // The card cache's forerunner (planned cards as JSON lines), which an older build of this version may have left.
+  rmSync(path.join(context.stateDir, 'anki-plans.jsonl'), {force: true})
   const cache = new CardCache(path.join(context.stateDir, 'anki-cards.bin'), settings)
   let stream: ConcatStream | undefined
   try {
