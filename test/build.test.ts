@@ -204,6 +204,24 @@ describe('tagpress build', () => {
     expectSameAsCleanBuild(p)
   })
 
+  it('a package whose files are unchanged is written again when another package\'s file renames a deck they share', () => {
+    // One package per folder: a new file in alpha/ spells the shared deck first, so beta/'s cards, in a package whose
+    // own files did not change, take its spelling too (a collection holds one deck of that name, whatever its case).
+    const p = project({
+      'alpha/b.md': '# Intro\n\n[/Q]A?[Q/] [/A]A.[A/]\n',
+      'beta/c.md': '# intro\n\n[/Q]C?[Q/] [/A]C.[A/]\n'
+    })
+    writeFileSync(path.join(p.dir, 'tagpress.config.json'), JSON.stringify({anki: {packages: 'folder'}}))
+    p.build()
+    expect(existsSync(path.join(p.dir, 'out/anki', path.basename(p.dir), 'beta.apkg'))).toBe(true)
+    const deckOf = () => (JSON.parse(p.read('out/anki/cards.json')) as {cards: Array<{source: string; deck: string}>}).cards.find((card) => card.source === 'beta/c.md')?.deck.split('::').slice(1).join('::')
+    expect(deckOf()).toBe('Intro')
+    p.write('alpha/a.md', '# INTRO\n\n[/Q]Z?[Q/] [/A]Z.[A/]\n')
+    p.build()
+    expect(deckOf()).toBe('INTRO')
+    expectSameAsCleanBuild(p)
+  })
+
   it('a build stopped after the datasets or the site (the dev server, when a newer edit waits) leaves the rest to the next build, which ends byte-identical to a clean build', async () => {
     const {build} = await import('../src/node/build/build.js')
     const {loadConfig} = await import('../src/node/config/load.js')

@@ -30,6 +30,11 @@ const tsvPath = 'anki/cards.tsv'
 interface WrittenFile extends OutputFile {
   /** Hash of everything the file was made from. */
   inputs: string
+  /**
+   * A package's deck names after case unification, hashed: another package's file can change them (a new spelling
+   * met first) while this package's own inputs stay the same.
+   */
+  decks?: string
 }
 
 /** What the previous build wrote, handed back as `context.previous`. */
@@ -163,8 +168,11 @@ async function writeAnki(context: OutputContext): Promise<OutputResult> {
     removeStaleCollections(context.stateDir)
     for (const [pkg, list] of byPackage) {
       const inputs = packageInputs.get(pkg) as string
+      const decks = createHash('sha256')
+      for (const name of new Set(list.map((card) => card.deck))) decks.update(name + '\n')
+      const decksHash = decks.digest('hex').slice(0, 32)
       const old = reusable(pkg, inputs)
-      if (old) {
+      if (old && old.decks === decksHash) {
         written[pkg] = old
         continue
       }
@@ -178,7 +186,7 @@ async function writeAnki(context: OutputContext): Promise<OutputResult> {
         return {files: [], stopped: true}
       }
       savedAny = true
-      written[pkg] = {...file, records: list.length, inputs}
+      written[pkg] = {...file, records: list.length, inputs, decks: decksHash}
     }
   } catch (error) {
     lists?.abort()
