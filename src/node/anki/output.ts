@@ -16,7 +16,7 @@ import {removeStaleCollections, writeApkgTo, type EncodedNote, type MediaFile, t
 /**
  * `out/anki/`: one `.apkg` per package (`anki.packages`: the project, each
  * top-level folder, or each file), plus `cards.json` and `cards.tsv`. A package
- * whose sources are unchanged is not rewritten; the build warns when a
+ * whose sources and deck names are unchanged is not rewritten; the build warns when a
  * question's identity (its GUID) vanished and a new one took its place.
  */
 export const ankiOutput: BuildOutput = {
