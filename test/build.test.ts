@@ -327,6 +327,25 @@ describe('tagpress build', () => {
     expectSameAsCleanBuild(p)
   })
 
+  it('a file removed between the plan and its compile fails the build with a sentence, and the next build goes on without it', async () => {
+    const {build} = await import('../src/node/build/build.js')
+    const {loadConfig} = await import('../src/node/config/load.js')
+    const {Progress} = await import('../src/node/build/progress.js')
+    const p = project(site)
+    p.build()
+    p.write('guide/more.md', '# More\n\n[/Q]Is there more?[Q/] [/A]Soon gone.[A/] [/BLOCKREAD/]\n')
+    class RemoveAtCompile extends Progress {
+      override start(label: string, total: number): void {
+        if (label === 'compiling') p.remove('guide/more.md')
+        super.start(label, total)
+      }
+    }
+    await expect(build(await loadConfig(p.dir), {progress: new RemoveAtCompile(process.stderr, false)})).rejects.toThrow(/guide\/more\.md was removed while the build ran; run the build again$/)
+    const next = p.build()
+    expect(next.status === 0 || next.status === 1).toBe(true)
+    expect(p.read('out/datasets/qa.jsonl')).not.toContain('Is there more?')
+  })
+
   it('re-renders the pages that list a file when its title changes, and removes deleted pages', () => {
     const p = project(site)
     p.build()

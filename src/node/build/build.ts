@@ -244,7 +244,13 @@ export async function build(config: Config, options: BuildOptions = {}): Promise
    */
   const readTask = (task: PlannedTask): CompileTask => {
     const {hash: planned, ...rest} = task
-    const value = readFileSync(path.join(config.content, task.source), 'utf8')
+    let value: string
+    try {
+      value = readFileSync(path.join(config.content, task.source), 'utf8')
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+      throw new UserError(path.relative(process.cwd(), path.join(config.content, task.source)) + ' was removed while the build ran; run the build again')
+    }
     const sourceHash = hash(value, 64)
     if (sourceHash === planned) return {...rest, value}
     const key = BuildCache.key(fingerprint, task.source, sourceHash, task.defaults)

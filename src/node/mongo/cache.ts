@@ -1,5 +1,6 @@
 import {createHash} from 'node:crypto'
 import {readFileSync} from 'node:fs'
+import {crc32} from 'node:zlib'
 import path from 'node:path'
 import {AsideFile} from '../fs/atomic.js'
 import type {PublishedFile} from '../outputs/types.js'
@@ -19,7 +20,8 @@ export interface FileSummary {
  * single compile. One instance per state folder and project per process, so
  * `nodes.jsonl` and the sync of one build share it.
  *
- * The file: a line `{"version":2}`, then a line per source, `[source, key]`, a tab, and `[ids, hashes]`. It is
+ * The file: a line `{"version":3}`, then a line per source: the CRC-32 of the rest of the line (8 hex digits) and a
+ * tab, `[source, key]`, a tab, and `[ids, hashes]`. It is
  * kept as bytes and a file's ids and hashes are decoded only when asked for: a build without a database never
  * decodes them (at 10,000 files, ~150,000 strings and ~21 MB of heap), and copies the lines of unchanged files.
  */
@@ -64,7 +66,7 @@ export class DocumentCache {
     const key = this.key(file)
     const made = this.made.get(file.source)
     if (made?.key === key) {
-      const [ids, hashes] = JSON.parse(made.line.toString('utf8', made.line.indexOf(9) + 1)) as [string[], string[]]
+      const [ids, hashes] = JSON.parse(made.line.toString('utf8', made.line.indexOf(9, checkBytes + 1) + 1)) as [string[], string[]]
       return {ids, hashes}
     }
     const line = this.lines.get(file.source)
@@ -87,7 +89,7 @@ export class DocumentCache {
     const known = this.made.get(file.source)?.key ?? this.lines.get(file.source)?.key
     if (known !== key) {
       const {ids, hashes} = summarize(docs)
-      this.made.set(file.source, {key, line: Buffer.from(JSON.stringify([file.source, key]) + '\t' + JSON.stringify([ids, hashes]) + '\n')})
+      this.made.set(file.source, {key, line: lineOf(file.source, key, ids, hashes)})
       this.changed = true
     }
     return docs
@@ -157,10 +159,13 @@ export class DocumentCache {
     for (let start = first + 1; start < this.bytes.length; ) {
       let end = this.bytes.indexOf(10, start)
       if (end === -1) end = this.bytes.length
-      const tab = this.bytes.indexOf(9, start)
+      const body = start + checkBytes + 1
+      const tab = this.bytes.indexOf(9, body)
       try {
+        // A line whose check fails (cut short, a byte changed) is dropped, and made again when a sync needs it.
+        if (this.bytes[body - 1] !== 9 || this.bytes.toString('latin1', start, body - 1) !== check(this.bytes.subarray(body, end))) throw new Error('damaged')
         if (tab === -1 || tab > end) throw new Error('no tab')
-        const [source, key] = JSON.parse(this.bytes.toString('utf8', start, tab)) as [string, string]
+        const [source, key] = JSON.parse(this.bytes.toString('utf8', body, tab)) as [string, string]
         this.lines.set(source, {key, lineStart: start, start: tab + 1, end})
       } catch {
         this.changed = true
@@ -170,7 +175,18 @@ export class DocumentCache {
   }
 }
 
-const head = '{"version":2}'
+const head = '{"version":3}'
+/** Each line starts with the CRC-32 of the rest, in hex, and a tab. */
+const checkBytes = 8
+
+function check(bytes: Uint8Array): string {
+  return crc32(bytes).toString(16).padStart(checkBytes, '0')
+}
+
+function lineOf(source: string, key: string, ids: readonly string[], hashes: readonly string[]): Buffer {
+  const rest = Buffer.from(JSON.stringify([source, key]) + '\t' + JSON.stringify([ids, hashes]))
+  return Buffer.concat([Buffer.from(check(rest) + '\t'), rest, Buffer.from('\n')])
+}
 
 export function summarize(docs: readonly DocumentNode[]): FileSummary {
   return {ids: docs.map((doc) => doc._id), hashes: docs.map((doc) => doc.content_hash)}
