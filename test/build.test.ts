@@ -304,21 +304,28 @@ describe('tagpress build', () => {
     expect(after).toEqual(p.snapshot())
   })
 
-  it('a file saved between the plan and its compile is built as it is then, under its own key, and the next build agrees', async () => {
+  /**
+   * A build of `p` in this process that runs `meanwhile` as the compile starts: after the plan hashed the files, before
+   * the compile reads each text.
+   */
+  async function buildWithChangeAtCompile(p: Project, meanwhile: () => void): Promise<Awaited<ReturnType<typeof import('../src/node/build/build.js').build>>> {
     const {build} = await import('../src/node/build/build.js')
     const {loadConfig} = await import('../src/node/config/load.js')
     const {Progress} = await import('../src/node/build/progress.js')
-    const p = project(site)
-    p.build()
-    p.write('guide/more.md', '# More\n\n[/Q]Is there more?[Q/] [/A]Yes, planned.[A/] [/BLOCKREAD/]\n')
-    // The compile starts after the plan hashed the file, and reads each text when it compiles it: the save lands between.
-    class SaveAtCompile extends Progress {
+    class ChangeAtCompile extends Progress {
       override start(label: string, total: number): void {
-        if (label === 'compiling') p.write('guide/more.md', '# More\n\n[/Q]Is there more?[Q/] [/A]Yes, saved later.[A/] [/BLOCKREAD/]\n')
+        if (label === 'compiling') meanwhile()
         super.start(label, total)
       }
     }
-    const result = await build(await loadConfig(p.dir), {progress: new SaveAtCompile(process.stderr, false)})
+    return build(await loadConfig(p.dir), {progress: new ChangeAtCompile(process.stderr, false)})
+  }
+
+  it('a file saved between the plan and its compile is built as it is then, under its own key, and the next build agrees', async () => {
+    const p = project(site)
+    p.build()
+    p.write('guide/more.md', '# More\n\n[/Q]Is there more?[Q/] [/A]Yes, planned.[A/] [/BLOCKREAD/]\n')
+    const result = await buildWithChangeAtCompile(p, () => p.write('guide/more.md', '# More\n\n[/Q]Is there more?[Q/] [/A]Yes, saved later.[A/] [/BLOCKREAD/]\n'))
     expect(result.ok).toBe(true)
     expect(p.read('out/datasets/qa.jsonl')).toContain('saved later')
     expect(p.read('out/datasets/qa.jsonl')).not.toContain('planned')
@@ -328,19 +335,10 @@ describe('tagpress build', () => {
   })
 
   it('a file removed between the plan and its compile fails the build with a sentence, and the next build goes on without it', async () => {
-    const {build} = await import('../src/node/build/build.js')
-    const {loadConfig} = await import('../src/node/config/load.js')
-    const {Progress} = await import('../src/node/build/progress.js')
     const p = project(site)
     p.build()
     p.write('guide/more.md', '# More\n\n[/Q]Is there more?[Q/] [/A]Soon gone.[A/] [/BLOCKREAD/]\n')
-    class RemoveAtCompile extends Progress {
-      override start(label: string, total: number): void {
-        if (label === 'compiling') p.remove('guide/more.md')
-        super.start(label, total)
-      }
-    }
-    await expect(build(await loadConfig(p.dir), {progress: new RemoveAtCompile(process.stderr, false)})).rejects.toThrow(/guide\/more\.md was removed while the build ran; run the build again$/)
+    await expect(buildWithChangeAtCompile(p, () => p.remove('guide/more.md'))).rejects.toThrow(/guide\/more\.md was removed while the build ran; run the build again$/)
     const next = p.build()
     expect(next.status === 0 || next.status === 1).toBe(true)
     expect(p.read('out/datasets/qa.jsonl')).not.toContain('Is there more?')

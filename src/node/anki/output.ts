@@ -147,23 +147,13 @@ async function writeAnki(context: OutputContext): Promise<OutputResult> {
     if (list) list.push(card)
     else byPackage.set(card.package, [card])
   }
-  let records: RecordReader
-  let questions: ReturnType<typeof checkQuestions>
+  const written: Record<string, WrittenFile> = {}
+  // The lists and the questions file are written aside: renamed into place with the packages, or removed.
+  let records: RecordReader | undefined
+  let questions: ReturnType<typeof checkQuestions> | undefined
   try {
     records = planned.cache.reader()
-  } catch (error) {
-    lists?.abort()
-    throw error
-  }
-  try {
     questions = checkQuestions(context, previous, cards)
-  } catch (error) {
-    records.close()
-    lists?.abort()
-    throw error
-  }
-  const written: Record<string, WrittenFile> = {}
-  try {
     let savedAny = false
     removeStaleCollections(context.stateDir)
     for (const [pkg, list] of byPackage) {
@@ -178,7 +168,8 @@ async function writeAnki(context: OutputContext): Promise<OutputResult> {
       }
       const media = loadMedia(config.out, list, context.warn)
       // A newer edit stops the deck mid-way, but only before the first package is saved: then the rest follow, so the decks never mix two builds.
-      const record = (card: EncodedNote): Uint8Array => records.read(card as DeckCard)
+      const reader = records
+      const record = (card: EncodedNote): Uint8Array => reader.read(card as DeckCard)
       const file = await savePackage(config.out, pkg, {notes: list, media, record}, () => !savedAny && context.stopping?.() === true, context.stateDir)
       if (!file) {
         lists?.abort()
@@ -190,10 +181,10 @@ async function writeAnki(context: OutputContext): Promise<OutputResult> {
     }
   } catch (error) {
     lists?.abort()
-    questions.file.abort()
+    questions?.file.abort()
     throw error
   } finally {
-    records.close()
+    records?.close()
   }
   lists?.commit()
   questions.file.commit()
